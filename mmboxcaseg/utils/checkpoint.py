@@ -1,0 +1,67 @@
+"""Resume MMEngine checkpoints under torch >= 2.6 without ``weights_only=False``.
+
+torch 2.6 made ``torch.load(..., weights_only=True)`` the default. MMEngine
+0.10.x calls ``torch.load`` without the argument, so a resume checkpoint
+(whose ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer` objects
+and numpy arrays/scalars) is refused. Turning the check off would let a
+checkpoint from a stranger run arbitrary code; instead we allow-list exactly
+the types that MMEngine itself writes. Anything else is still refused by torch.
+"""
+import pickle
+from typing import List
+
+import numpy as np
+import torch
+
+
+def _history_buffer_getattr(obj, name):
+    """The only ``getattr`` a checkpoint may call: HistoryBuffer's methods.
+
+    ``HistoryBuffer`` pickles its statistics methods (``min``, ``max``,
+    ``mean``, ``current``) as ``getattr(HistoryBuffer, 'min')``. Allowing the
+    builtin ``getattr`` itself would open a path to arbitrary code, so the
+    ``GLOBAL getattr`` of a checkpoint is bound to this function instead.
+    """
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and isinstance(name, str) \
+            and not name.startswith('_') \
+            and callable(HistoryBuffer.__dict__.get(name)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({obj!r}, {name!r}) while loading a checkpoint: '
+        'only HistoryBuffer statistics methods are allowed')
+
+
+def mmengine_checkpoint_types() -> List[object]:
+    """The non-tensor types found in checkpoints that MMEngine writes."""
+    from mmengine.logging import HistoryBuffer
+
+    types = [HistoryBuffer, np.ndarray, np.dtype]
+    # numpy's pickling helpers (module moved from numpy.core to numpy._core)
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+    types += [_reconstruct, scalar]
+    # pickle protocol 2 writes the builtin as `__builtin__`, later ones as
+    # `builtins`: both names are bound to the restricted version
+    types += [(_history_buffer_getattr, '__builtin__.getattr'),
+              (_history_buffer_getattr, 'builtins.getattr')]
+    # dtype classes of numpy >= 1.25 (numpy.dtypes.Float64DType, ...)
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        types += [
+            getattr(dtypes, name) for name in dir(dtypes)
+            if name.endswith('DType')
+        ]
+    return types
+
+
+def register_safe_globals() -> None:
+    """Allow-list MMEngine's checkpoint types for ``weights_only`` loading.
+
+    A no-op on torch < 2.4, which has no ``add_safe_globals``.
+    """
+    add = getattr(torch.serialization, 'add_safe_globals', None)
+    if add is not None:
+        add(mmengine_checkpoint_types())

@@ -1,0 +1,38 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: runner + CPU dist set-up."""
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+
+def prepare_distributed(cfg: Config) -> None:
+    """Make a multi-process launch work on a machine without CUDA.
+
+    MMEngine's defaults assume one GPU per process: the NCCL backend,
+    ``torch.cuda.set_device(LOCAL_RANK)`` in ``init_dist`` and DDP with
+    ``device_ids=[LOCAL_RANK]``. Without CUDA we switch to gloo, start the
+    process group ourselves (MMEngine then skips its own ``init_dist``) and
+    let DDP wrap a CPU module (``device_ids=None``). With CUDA, nothing
+    changes.
+    """
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', dict())
+    dist_cfg = env_cfg.setdefault('dist_cfg', dict())
+    dist_cfg['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg', None) or dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    if cfg.launcher == 'pytorch' and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')  # env:// set by torchrun
+
+
+def build_runner(cfg: Config) -> Runner:
+    """``Runner.from_cfg``, or the registered runner named by ``runner_type``."""
+    if 'runner_type' in cfg:
+        from mmboxcaseg.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

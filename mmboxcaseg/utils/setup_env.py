@@ -1,0 +1,40 @@
+import datetime
+import warnings
+
+from mmengine import DefaultScope
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Import every mmboxcaseg (and mmdet) module into the registries.
+
+    Args:
+        init_default_scope (bool): make ``mmboxcaseg`` the current default
+            scope, so that a bare type name is searched in our registries
+            first, then in mmdet's and mmengine's. Defaults to True.
+    """
+    import mmdet.utils
+    mmdet.utils.register_all_modules(init_default_scope=False)
+
+    import mmboxcaseg.datasets  # noqa: F401
+    import mmboxcaseg.engine  # noqa: F401
+    import mmboxcaseg.evaluation  # noqa: F401
+    import mmboxcaseg.models  # noqa: F401
+    import mmboxcaseg.proxy  # noqa: F401
+    import mmboxcaseg.visualization  # noqa: F401
+
+    if init_default_scope:
+        never_created = DefaultScope.get_current_instance() is None \
+            or not DefaultScope.check_instance_created('mmboxcaseg')
+        if never_created:
+            DefaultScope.get_instance('mmboxcaseg', scope_name='mmboxcaseg')
+            return
+        current_scope = DefaultScope.get_current_instance()
+        if current_scope.scope_name != 'mmboxcaseg':
+            warnings.warn('The current default scope '
+                          f'"{current_scope.scope_name}" is not "mmboxcaseg", '
+                          '`register_all_modules` will force the current'
+                          'default scope to be "mmboxcaseg". If this is not '
+                          'expected, please set `init_default_scope=False`.')
+            new_instance_name = f'mmboxcaseg-{datetime.datetime.now()}'
+            DefaultScope.get_instance(
+                new_instance_name, scope_name='mmboxcaseg')

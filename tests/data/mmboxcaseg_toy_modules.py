@@ -1,0 +1,43 @@
+"""A tiny model and data set to exercise the training machinery (not BoxCaseg)."""
+import torch
+from mmengine.model import BaseModel
+from torch.utils.data import Dataset
+
+from mmboxcaseg.registry import DATASETS, MODELS
+
+
+@MODELS.register_module(force=True)
+class ToyRegressor(BaseModel):
+    """y = w x + b on 4-d inputs; ``loss`` mode returns an MSE loss."""
+
+    def __init__(self, data_preprocessor=None):
+        super().__init__(data_preprocessor=data_preprocessor)
+        self.linear = torch.nn.Linear(4, 1)
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        x = torch.stack(inputs) if isinstance(inputs, list) else inputs
+        out = self.linear(x)
+        if mode == 'loss':
+            y = torch.stack(data_samples) if isinstance(data_samples,
+                                                        list) else data_samples
+            return dict(loss=((out - y)**2).mean())
+        if mode == 'predict':
+            return [o for o in out]
+        return out
+
+
+@DATASETS.register_module(force=True)
+class ToyDataset(Dataset):
+    """``length`` fixed random pairs (x, y = x.sum() + 1)."""
+    metainfo = dict()
+
+    def __init__(self, length=64):
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(length, 4, generator=g)
+        self.y = self.x.sum(1, keepdim=True) + 1
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return dict(inputs=self.x[i], data_samples=self.y[i])
