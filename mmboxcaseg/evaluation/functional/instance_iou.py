@@ -35,8 +35,8 @@ def summarize_instance_ious(
     classes, inverse = np.unique(cats, return_inverse=True)
     per_class = np.bincount(inverse, weights=ious) / np.bincount(inverse)
     out = {
-        'mIoU*': 100.0 * per_class.mean(),
-        'mIoU': 100.0 * ious.mean(),
+        'mIoU*': float(100.0 * per_class.mean()),
+        'mIoU': float(100.0 * ious.mean()),
     }
     for k in thresholds:
         out[f'IoU@{int(round(k * 100))}'] = 100.0 * float((ious > k).mean())
