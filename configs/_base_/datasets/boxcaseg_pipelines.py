@@ -1,0 +1,30 @@
+# Pipelines of the class-agnostic segmentor (method-spec section 3), at the
+# paper's sizes. Sizes are (w, h).
+crop_size = (288, 288)  # training crops of both sources
+salient_scale = (320, 320)  # salient images: resize, then random crop
+test_scale = (320, 320)  # tight box crops at evaluation / proxy inference
+
+# box sample: jittered crop around its box ("bbox broaden") + box label
+box_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='PackBoxCasegInputs'),
+]
+# salient sample: image + 0/1 mask, resize, random crop, horizontal flip
+# (the released code flips vertically; horizontal is the sane default)
+salient_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadSalientMask'),
+    dict(type='Resize', scale=salient_scale, keep_ratio=False),
+    dict(type='RandomCrop', crop_size=crop_size, crop_type='absolute'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackBoxCasegInputs'),
+]
+# evaluation: the tight box (no context), resized; GT mask of the instance
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TightBoxCrop'),
+    dict(type='Resize', scale=test_scale, keep_ratio=False),
+    dict(type='PackBoxCasegInputs'),
+]

@@ -1,0 +1,119 @@
+"""COCO-format ground-truth boxes with BoxCaseg proxy masks."""
+import json
+from typing import List, Optional, Union
+
+from mmdet.datasets import CocoDataset
+from mmengine.fileio import get_local_path
+from mmengine.logging import print_log
+
+from mmboxcaseg.registry import DATASETS
+
+
+@DATASETS.register_module()
+class ProxyCocoDataset(CocoDataset):
+    """mmdet's ``CocoDataset`` for a proxy-annotation file.
+
+    Each annotation holds a real box, a proxy mask in ``segmentation`` (RLE),
+    ``proxy_agreement`` (float, the IoU of the mask's tight box with the box)
+    and ``mask_ignored`` (bool, missing = False): a dropped mask, to be ignored
+    in the mask loss only (method-spec section 6). Every parsed instance gets
+    ``instances[i]['mask_ignored']`` (bool) and, when present,
+    ``instances[i]['proxy_agreement']`` (float); the rest is ``CocoDataset``'s.
+
+    Unlike ``CocoDataset``, a config class name that the file does not have is
+    an error (mmdet would train without that class, silently).
+
+    Args:
+        agreement_thr (float, optional): re-decide the drop at load time:
+            ``mask_ignored = proxy_agreement < agreement_thr`` (the rule of
+            :func:`mmboxcaseg.proxy.drop.drop_by_box_agreement`), so a sweep
+            over thresholds needs no new proxy file. Every annotation must then
+            carry ``proxy_agreement``. None (default) uses the file's
+            ``mask_ignored``.
+        *args, **kwargs: as ``CocoDataset``.
+    """
+
+    def __init__(self,
+                 *args,
+                 agreement_thr: Optional[float] = None,
+                 **kwargs) -> None:
+        self.agreement_thr = None if agreement_thr is None else \
+            float(agreement_thr)
+        super().__init__(*args, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        data_list = super().load_data_list()
+        self._check_classes()
+        instances = [inst for info in data_list for inst in info['instances']]
+        num_ignored = sum(inst['mask_ignored'] for inst in instances)
+        rule = 'file flags' if self.agreement_thr is None else \
+            f'proxy_agreement < {self.agreement_thr}'
+        print_log(
+            f'{self.ann_file}: {len(data_list)} images, {len(instances)} '
+            f'instances, {num_ignored} proxy masks ignored in the mask loss '
+            f'({100.0 * num_ignored / max(len(instances), 1):.1f}%, {rule})',
+            logger='current')
+        return data_list
+
+    def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
+        data_info = super().parse_data_info(raw_data_info)
+        img_info = raw_data_info['raw_img_info']
+        # CocoDataset skips some annotations (``ignore``, empty boxes, unknown
+        # classes) and copies ``segmentation`` by reference into
+        # ``instance['mask']``: map each instance back to its annotation by
+        # the identity of that object.
+        by_mask = {
+            id(ann['segmentation']): ann
+            for ann in raw_data_info['raw_ann_info']
+            if ann.get('segmentation', None)
+        }
+        for instance in data_info['instances']:
+            if instance['ignore_flag']:
+                # a crowd box is not trained at all; it passes through the
+                # proxy converter unchanged and may have no mask (mmdet's
+                # LoadAnnotations accepts an empty polygon list for it)
+                instance.setdefault('mask', [])
+                instance['mask_ignored'] = False
+                continue
+            if 'mask' not in instance:
+                raise ValueError(
+                    f'{self.ann_file}: image {img_info["img_id"]} '
+                    f'({img_info["file_name"]}) has an annotation with box '
+                    f'{instance["bbox"]} but no proxy mask (`segmentation`)')
+            ann = by_mask[id(instance['mask'])]
+            instance['mask_ignored'] = self._mask_ignored(ann, img_info)
+            if ann.get('proxy_agreement', None) is not None:
+                instance['proxy_agreement'] = float(ann['proxy_agreement'])
+        return data_info
+
+    def _mask_ignored(self, ann: dict, img_info: dict) -> bool:
+        where = (f'{self.ann_file}: annotation {ann.get("id")} of image '
+                 f'{img_info["img_id"]} ({img_info["file_name"]})')
+        if self.agreement_thr is not None:
+            agreement = ann.get('proxy_agreement', None)
+            if not isinstance(agreement, (int, float)) or \
+                    isinstance(agreement, bool):
+                raise ValueError(
+                    f'{where} has proxy_agreement={agreement!r}, but '
+                    f'agreement_thr={self.agreement_thr} needs a number')
+            return float(agreement) < self.agreement_thr
+        flag = ann.get('mask_ignored', False)
+        if flag not in (True, False) or not isinstance(flag, (bool, int)):
+            raise ValueError(
+                f'{where} has mask_ignored={flag!r}; expected true or false')
+        return bool(flag)
+
+    def _check_classes(self) -> None:
+        """Fail when a class of the config is not a category of the file."""
+        classes = list(self.metainfo['classes'])
+        if len(self.cat_ids) >= len(classes):
+            return
+        with get_local_path(
+                self.ann_file, backend_args=self.backend_args) as local_path:
+            with open(local_path) as f:
+                names = {c['name'] for c in json.load(f)['categories']}
+        missing = [c for c in classes if c not in names]
+        raise ValueError(
+            f'{self.ann_file}: the classes {missing} of the dataset '
+            f"metainfo are not category names of the file (it has "
+            f'{sorted(names)}); set metainfo=dict(classes=...) to match')

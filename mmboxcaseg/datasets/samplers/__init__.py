@@ -1,0 +1,3 @@
+from .ratio_batch_sampler import RatioBatchSampler
+
+__all__ = ['RatioBatchSampler']

@@ -1,0 +1,156 @@
+"""Tiny on-disk data sets for the segmentor's data tests (written to tmp)."""
+import json
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+from pycocotools import mask as mask_utils
+
+
+def write_salient(root,
+                  names,
+                  size=(40, 50),
+                  img_dir='images',
+                  mask_dir='masks',
+                  img_suffix='.jpg',
+                  mask_suffix='.png'):
+    """Images + 0/255 masks (a rectangle) named ``names``; returns root."""
+    h, w = size
+    os.makedirs(osp.join(root, img_dir), exist_ok=True)
+    os.makedirs(osp.join(root, mask_dir), exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i, name in enumerate(names):
+        img = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+        mask = np.zeros((h, w), np.uint8)
+        mask[5 + i % 5:h - 5, 8:w - 8 - i % 7] = 255
+        cv2.imwrite(osp.join(root, img_dir, name + img_suffix), img)
+        cv2.imwrite(osp.join(root, mask_dir, name + mask_suffix), mask)
+    return str(root)
+
+
+def full_mask(h, w, x0, y0, x1, y1):
+    m = np.zeros((h, w), np.uint8)
+    m[y0:y1, x0:x1] = 1
+    return m
+
+
+def write_coco(root, ann_name='annotations.json'):
+    """3 images (``images/*.jpg``), 8 annotations of which 5 are usable.
+
+    ==== ===== ============================== ==========================
+    ann  image bbox (xywh)                    kept?
+    ==== ===== ============================== ==========================
+    1    1     [4, 6, 20, 10]                 yes, cat 1, RLE mask
+    2    1     [30, 2, 15.5, 25]              yes, cat 3, polygon
+    3    1     [0, 0, 10, 10], iscrowd=1      no (crowd)
+    4    2     [5, 5, 0, 8]                   no (w <= 0)
+    5    2     [10, 10, 12, 9]                yes, cat 1
+    6    2     [70, 10, 5, 5]                 no (outside, image w = 60)
+    7    3     [1, 1, 30, 20]                 yes, cat 3
+    8    3     [2, 3, 4, 5], image_id 99      no (unknown image)
+    9    3     [3, 2, 8, 8]                   yes, cat 1
+    ==== ===== ============================== ==========================
+
+    Every usable annotation has a mask: ann 1 is uncompressed RLE of its box
+    region plus a 2-pixel tail outside the box.
+
+    Returns:
+        (str, str): data root and annotation file name.
+    """
+    os.makedirs(osp.join(root, 'images'), exist_ok=True)
+    sizes = {1: (40, 60), 2: (40, 60), 3: (32, 48)}
+    images = []
+    rng = np.random.default_rng(1)
+    for img_id, (h, w) in sizes.items():
+        name = f'images/{img_id:03d}.jpg'
+        cv2.imwrite(
+            osp.join(root, name),
+            rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
+        images.append(dict(id=img_id, file_name=name, height=h, width=w))
+
+    m1 = full_mask(40, 60, 4, 6, 24, 16)
+    m1[30, 40:42] = 1  # outside the box
+    # uncompressed RLE: run lengths in column-major order
+    flat = m1.flatten(order='F')
+    change = np.flatnonzero(np.diff(flat)) + 1
+    runs = np.diff(np.concatenate([[0], change, [flat.size]])).tolist()
+    if flat[0] == 1:
+        runs = [0] + runs
+    assert mask_utils.area(
+        mask_utils.frPyObjects(dict(size=[40, 60], counts=runs), 40,
+                               60)) == 202
+    poly = [[30, 2, 45.5, 2, 45.5, 27, 30, 27]]
+
+    def rect_poly(x, y, w, h):
+        return [[x, y, x + w, y, x + w, y + h, x, y + h]]
+
+    anns = [
+        dict(
+            id=1,
+            image_id=1,
+            category_id=1,
+            bbox=[4, 6, 20, 10],
+            iscrowd=0,
+            segmentation=dict(size=[40, 60], counts=runs)),
+        dict(
+            id=2,
+            image_id=1,
+            category_id=3,
+            bbox=[30, 2, 15.5, 25],
+            iscrowd=0,
+            segmentation=poly),
+        dict(
+            id=3,
+            image_id=1,
+            category_id=1,
+            bbox=[0, 0, 10, 10],
+            iscrowd=1,
+            segmentation=rect_poly(0, 0, 10, 10)),
+        dict(
+            id=4,
+            image_id=2,
+            category_id=1,
+            bbox=[5, 5, 0, 8],
+            iscrowd=0,
+            segmentation=rect_poly(5, 5, 0, 8)),
+        dict(
+            id=5,
+            image_id=2,
+            category_id=1,
+            bbox=[10, 10, 12, 9],
+            iscrowd=0,
+            segmentation=rect_poly(10, 10, 12, 9)),
+        dict(
+            id=6,
+            image_id=2,
+            category_id=1,
+            bbox=[70, 10, 5, 5],
+            iscrowd=0,
+            segmentation=rect_poly(70, 10, 5, 5)),
+        dict(
+            id=7,
+            image_id=3,
+            category_id=3,
+            bbox=[1, 1, 30, 20],
+            iscrowd=0,
+            segmentation=rect_poly(1, 1, 30, 20)),
+        dict(
+            id=8,
+            image_id=99,
+            category_id=1,
+            bbox=[2, 3, 4, 5],
+            iscrowd=0,
+            segmentation=rect_poly(2, 3, 4, 5)),
+        dict(
+            id=9,
+            image_id=3,
+            category_id=1,
+            bbox=[3, 2, 8, 8],
+            iscrowd=0,
+            segmentation=rect_poly(3, 2, 8, 8)),
+    ]
+    cats = [dict(id=3, name='dog'), dict(id=1, name='person')]
+    with open(osp.join(root, ann_name), 'w') as f:
+        json.dump(dict(images=images, annotations=anns, categories=cats), f)
+    return str(root), ann_name

@@ -1,0 +1,113 @@
+"""The segmentor configs load, and the CPU config's dataloaders work."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from tests.test_datasets.boxcaseg_tiny_data import write_coco, write_salient
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs/boxcaseg/*.py')) +
+    glob.glob(osp.join(ROOT, 'configs/_base_/datasets/*.py')) +
+    glob.glob(osp.join(ROOT, 'configs/_base_/schedules/*.py')))
+CPU = osp.join(
+    ROOT, 'configs/boxcaseg/'
+    'boxcaseg_effnet-lite0_1xb16-cpu_coco128-davis.py')
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_loads(path):
+    cfg = Config.fromfile(path)
+    if 'boxcaseg/' in path:
+        assert cfg.default_scope == 'mmboxcaseg'
+        assert cfg.randomness.seed == 1234
+        assert cfg.val_evaluator.type == 'BoxMaskMetric'
+        assert cfg.model.type == 'BoxCaseg'
+        assert cfg.param_scheduler[0].type == 'PolyLR'
+        assert cfg.param_scheduler[0].power == 0.9
+        assert cfg.optim_wrapper.optimizer.momentum == 0.9
+        assert cfg.optim_wrapper.optimizer.weight_decay == 1e-4
+
+
+def test_paper_settings():
+    voc = Config.fromfile(
+        osp.join(
+            ROOT, 'configs/boxcaseg/'
+            'boxcaseg_hrnetv2-w48_2xb16-40e_voc-duts.py'))
+    coco = Config.fromfile(
+        osp.join(ROOT,
+                 'configs/boxcaseg/boxcaseg_hrnetv2-w48_2xb16_coco-duts.py'))
+    assert voc.optim_wrapper.optimizer.lr == 0.004
+    assert voc.train_cfg.max_epochs == 40
+    assert voc.train_dataloader.batch_size == 16
+    assert coco.optim_wrapper.optimizer.lr == 0.008
+    assert coco.model.salient_weight == 0.6
+    assert coco.train_dataloader.batch_sampler.box_ratio == (11, 5)
+    heads = {}
+    for name in ('weak-only', 'weak-salient', 'weak-transferred', 'all-heads'):
+        cfg = Config.fromfile(CPU[:-3] + f'_{name}.py')
+        heads[name] = (cfg.model.salient_head
+                       is not None, cfg.model.transferred_head is not None)
+    assert heads == {
+        'weak-only': (False, False),
+        'weak-salient': (True, False),
+        'weak-transferred': (False, True),
+        'all-heads': (True, True)
+    }
+
+
+def _tiny_cpu_cfg(tmp_path):
+    cfg = Config.fromfile(CPU)
+    box_root, ann = write_coco(tmp_path / 'coco')
+    sal_root = write_salient(tmp_path / 'sal', [f'{i:03d}' for i in range(9)])
+    box_set, sal_set = cfg.train_dataloader.dataset.datasets
+    box_set.update(data_root=box_root, ann_file=ann)
+    sal_set.update(data_root=sal_root)
+    cfg.val_dataloader.dataset.update(data_root=box_root, ann_file=ann)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.update(num_workers=0, persistent_workers=False)
+    return cfg
+
+
+def test_cpu_train_dataloader_ratio_and_shapes(tmp_path):
+    cfg = _tiny_cpu_cfg(tmp_path)
+    init_default_scope('mmboxcaseg')
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=1234)
+    w, h = cfg.crop_size
+    assert len(loader) == 1  # 9 salient images // 7 per batch
+    batch = next(iter(loader))
+    sources = [s.source for s in batch['data_samples']]
+    assert sources.count('box') == 9 and sources.count('salient') == 7
+    for inputs, sample in zip(batch['inputs'], batch['data_samples']):
+        assert inputs.dtype == torch.uint8 and inputs.shape == (3, h, w)
+        assert sample.gt_label.dtype == torch.uint8
+        assert sample.gt_label.shape == (1, h, w)
+        assert set(sample.gt_label.unique().tolist()) <= {0, 1}
+        assert sample.gt_label.any()
+    salient = {
+        s.img_path
+        for s in batch['data_samples'] if s.source == 'salient'
+    }
+    assert len(salient) == 7
+
+
+def test_cpu_val_dataloader_gives_eval_samples(tmp_path):
+    cfg = _tiny_cpu_cfg(tmp_path)
+    init_default_scope('mmboxcaseg')
+    loader = Runner.build_dataloader(cfg.val_dataloader)
+    batch = next(iter(loader))
+    assert len(batch['inputs']) == 5  # the 5 usable instances
+    w, h = cfg.test_scale
+    for inputs, sample in zip(batch['inputs'], batch['data_samples']):
+        assert inputs.shape == (3, h, w)
+        x0, y0, x1, y1 = sample.region
+        assert sample.gt_mask_crop.shape == (y1 - y0, x1 - x0)
+        assert sample.gt_area >= sample.gt_mask_crop.sum()
+    first = batch['data_samples'][0]
+    assert first.ann_id == 1 and first.region == (4, 6, 24, 16)
+    assert first.gt_mask_crop.all() and first.gt_area == 202

@@ -1,0 +1,185 @@
+from collections import Counter
+
+import numpy as np
+import pytest
+from mmengine.dataset import DefaultSampler
+from torch.utils.data import ConcatDataset, DataLoader, Dataset
+
+from mmboxcaseg.datasets.samplers import RatioBatchSampler
+from mmboxcaseg.registry import DATA_SAMPLERS
+
+
+class _Fake(Dataset):
+
+    def __init__(self, n, source=None, offset=0):
+        self.n, self.source, self.offset = n, source, offset
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return self.offset + i  # the index in the concatenation
+
+
+def _concat(n_box, n_sal):
+    return ConcatDataset(
+        [_Fake(n_box, 'box'),
+         _Fake(n_sal, 'salient', offset=n_box)])
+
+
+def _ranks(dataset, batch_size=8, world_size=2, **kw):
+    return [
+        RatioBatchSampler(
+            DefaultSampler(dataset, seed=7),
+            batch_size,
+            rank=r,
+            world_size=world_size,
+            **kw) for r in range(world_size)
+    ]
+
+
+def _global_batches(samplers):
+    """Zip the ranks' batches: one list of indices per global step."""
+    per_rank = [list(s) for s in samplers]
+    assert len({len(b) for b in per_rank}) == 1
+    return [sum(step, []) for step in zip(*per_rank)], per_rank
+
+
+def test_two_ranks_exact_ratio_and_one_pass_over_salient():
+    n_box, n_sal = 50, 23
+    samplers = _ranks(_concat(n_box, n_sal), box_ratio=(9, 7))
+    assert samplers[0].num_box == 9 and samplers[0].num_salient == 7
+    assert len(samplers[0]) == 23 // 7 == 3
+    batches, per_rank = _global_batches(samplers)
+    assert len(batches) == 3
+    assert all(len(b) == 8 for rank in per_rank for b in rank)
+    salient = []
+    for b in batches:
+        assert len(set(b)) == 16  # ranks never share a sample
+        assert sum(i < n_box for i in b) == 9
+        salient += [i for i in b if i >= n_box]
+    assert len(salient) == len(set(salient)) == 21  # no salient repeat
+    boxes = [i for b in batches for i in b if i < n_box]
+    assert len(set(boxes)) == 27  # no box repeat (pool of 50)
+
+
+def test_ranks_keep_the_split_when_divisible():
+    samplers = _ranks(
+        _concat(100, 40), batch_size=16, world_size=2, box_ratio=(11, 5))
+    batches, per_rank = _global_batches(samplers)
+    for rank in per_rank:
+        for b in rank:
+            assert sum(i < 100 for i in b) == 11  # 11 : 5 on each rank
+    assert all(sum(i < 100 for i in b) == 22 for b in batches)
+
+
+def test_deterministic_by_seed_and_epoch():
+    ds = _concat(50, 30)
+    a, b = _ranks(ds)[0], _ranks(ds)[0]
+    assert list(a) == list(b)
+    first = list(a)
+    a.set_epoch(1)
+    assert a.sampler.epoch == 1
+    second = list(a)
+    assert second != first
+    b.sampler.set_epoch(1)  # what DistSamplerSeedHook does
+    assert list(b) == second
+    c = RatioBatchSampler(DefaultSampler(ds, seed=8), 8, rank=0, world_size=2)
+    assert list(c) != first
+
+
+def test_box_stream_continues_over_epochs_and_cycles():
+    # 2 global batches of 9 boxes per epoch over 36 boxes: 2 epochs = 1 pass
+    s = RatioBatchSampler(
+        DefaultSampler(_concat(36, 14), seed=0),
+        16,
+        box_ratio=(9, 7),
+        world_size=1,
+        rank=0)
+    boxes = []
+    for epoch in (0, 1):
+        s.set_epoch(epoch)
+        boxes += [i for b in s for i in b if i < 36]
+    assert sorted(boxes) == list(range(36))
+    # a box pool smaller than an epoch's need is cycled evenly
+    s = RatioBatchSampler(
+        DefaultSampler(_concat(10, 21), seed=0),
+        16,
+        box_ratio=(9, 7),
+        world_size=1,
+        rank=0)
+    counts = Counter(i for b in s for i in b if i < 10)
+    assert sum(counts.values()) == 27
+    assert set(counts.values()) <= {2, 3} and len(counts) == 10
+
+
+def test_dataloader_and_infinite_reiteration(monkeypatch):
+    from mmengine.runner import loops
+    monkeypatch.setattr(loops.time, 'sleep', lambda s: None)
+    ds = _concat(40, 14)
+    bs = DATA_SAMPLERS.build(
+        dict(type='RatioBatchSampler', box_ratio=(9, 7)),
+        default_args=dict(sampler=DefaultSampler(ds, seed=1), batch_size=16))
+    loader = DataLoader(ds, batch_sampler=bs, collate_fn=lambda x: x)
+    assert len(loader) == 2
+    it = loops._InfiniteDataloaderIterator(loader)
+    got = [next(it) for _ in range(6)]  # 3 epochs
+    assert bs.sampler.epoch == 2  # advanced by the iterator's set_epoch
+    for epoch in range(3):
+        sal = [i for b in got[2 * epoch:2 * epoch + 2] for i in b if i >= 40]
+        assert sorted(sal) == list(range(40, 54))
+    assert got[0:2] != got[2:4]
+
+
+def test_box_only_and_salient_only_ratios():
+    s = RatioBatchSampler(
+        DefaultSampler(_concat(33, 5), seed=0),
+        8,
+        box_ratio=(1, 0),
+        world_size=1,
+        rank=0)
+    assert len(s) == 4
+    assert all(i < 33 for b in s for i in b)
+    s = RatioBatchSampler(
+        DefaultSampler(_concat(3, 17), seed=0),
+        8,
+        box_ratio=(0, 1),
+        world_size=1,
+        rank=0)
+    assert len(s) == 2 and all(i >= 3 for b in s for i in b)
+
+
+def test_clear_errors():
+    ds = _concat(50, 20)
+    with pytest.raises(ValueError, match=r'\(9, 7\) cannot be scaled .* 12'):
+        RatioBatchSampler(
+            DefaultSampler(ds, seed=0),
+            6,
+            box_ratio=(9, 7),
+            world_size=2,
+            rank=0)
+    with pytest.raises(ValueError, match='cannot tell box from salient'):
+        RatioBatchSampler(
+            DefaultSampler(ConcatDataset([_Fake(5), _Fake(5)]), seed=0),
+            16,
+            box_ratio=(9, 7),
+            world_size=1,
+            rank=0)
+    s = RatioBatchSampler(
+        DefaultSampler(ConcatDataset([_Fake(50), _Fake(20)]), seed=0),
+        16,
+        box_ratio=(9, 7),
+        sources=('box', 'salient'),
+        world_size=1,
+        rank=0)
+    assert len(s) == 2
+    with pytest.raises(ValueError, match='do not fill one global batch'):
+        RatioBatchSampler(
+            DefaultSampler(_concat(50, 6), seed=0),
+            16,
+            box_ratio=(9, 7),
+            world_size=1,
+            rank=0)
+    with pytest.raises(ValueError, match='rank 2'):
+        RatioBatchSampler(DefaultSampler(ds, seed=0), 8, world_size=2, rank=2)
+    assert np.array_equal(s.box_pool, np.arange(50))
