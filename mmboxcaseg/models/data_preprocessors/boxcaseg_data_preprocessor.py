@@ -1,0 +1,85 @@
+"""Normalise images and batch the labels of stage-1 (segmentor) samples."""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import ImgDataPreprocessor
+from mmengine.structures import BaseDataElement
+from torch import Tensor
+
+from mmboxcaseg.registry import MODELS
+
+
+def stack_gt_labels(data_samples: Sequence[BaseDataElement]) -> Tensor:
+    """Stack the ``gt_label`` of every sample.
+
+    Args:
+        data_samples (Sequence[BaseDataElement]): samples whose ``gt_label``
+            is a ``[1, H, W]`` tensor (all of the same size).
+
+    Returns:
+        Tensor: ``[N, 1, H, W]`` labels, dtype of the samples' labels.
+    """
+    labels = []
+    for i, sample in enumerate(data_samples):
+        label = sample.get('gt_label', None)
+        if label is None:
+            raise ValueError(f'data sample {i} of the batch has no gt_label')
+        if label.dim() != 3 or label.size(0) != 1:
+            raise ValueError(f'data sample {i}: gt_label must be [1, H, W], '
+                             f'got {tuple(label.shape)}')
+        labels.append(label)
+    if len({tuple(label.shape) for label in labels}) > 1:
+        raise ValueError('gt_label sizes differ within the batch: '
+                         f'{[tuple(label.shape) for label in labels]}')
+    return torch.stack(labels)
+
+
+@MODELS.register_module()
+class BoxCasegDataPreprocessor(ImgDataPreprocessor):
+    """mmengine's :class:`ImgDataPreprocessor` that also pads ``gt_label``.
+
+    Images are moved to the device, converted BGR -> RGB (``bgr_to_rgb``),
+    normalised with ``mean``/``std`` and stacked into ``[N, 3, H, W]``. When
+    ``pad_size_divisor > 1`` pads the images, every ``gt_label`` is padded
+    with 0 at the bottom/right to the same size, so labels and inputs stay
+    aligned; :func:`stack_gt_labels` (used by :class:`BoxCaseg`) then gives
+    the ``[N, 1, H, W]`` batch. Defaults: ImageNet mean/std in RGB order.
+    """
+
+    def __init__(self,
+                 mean: Optional[Sequence[float]] = (123.675, 116.28, 103.53),
+                 std: Optional[Sequence[float]] = (58.395, 57.12, 57.375),
+                 pad_size_divisor: int = 1,
+                 pad_value: float = 0,
+                 bgr_to_rgb: bool = True,
+                 rgb_to_bgr: bool = False,
+                 non_blocking: Optional[bool] = False) -> None:
+        super().__init__(
+            mean=mean,
+            std=std,
+            pad_size_divisor=pad_size_divisor,
+            pad_value=pad_value,
+            bgr_to_rgb=bgr_to_rgb,
+            rgb_to_bgr=rgb_to_bgr,
+            non_blocking=non_blocking)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Normalise ``data['inputs']``, align labels to the padded size."""
+        data = super().forward(data, training)
+        samples = data.get('data_samples', None)
+        if samples is None:
+            return data
+        h, w = data['inputs'].shape[-2:]
+        for i, sample in enumerate(samples):
+            label = sample.get('gt_label', None)
+            if label is None:
+                continue
+            lh, lw = label.shape[-2:]
+            if lh > h or lw > w:
+                raise ValueError(
+                    f'data sample {i}: gt_label {tuple(label.shape)} is '
+                    f'larger than the batch input {(h, w)}')
+            if (lh, lw) != (h, w):
+                sample.gt_label = F.pad(label, (0, w - lw, 0, h - lh))
+        return data

@@ -1,0 +1,71 @@
+"""FCN mask head whose loss skips RoIs of dropped proxy masks."""
+from typing import List
+
+import torch
+from mmdet.models.roi_heads.mask_heads import FCNMaskHead
+from mmdet.models.task_modules.samplers import SamplingResult
+from mmdet.utils import InstanceList
+from mmengine.config import ConfigDict
+from torch import Tensor
+
+from mmboxcaseg.registry import MODELS
+from .mask_ignore import mask_loss_keep, select_positives
+
+
+@MODELS.register_module()
+class IgnoreAwareFCNMaskHead(FCNMaskHead):
+    """``FCNMaskHead`` that ignores masks flagged ``mask_ignored``.
+
+    A positive RoI whose assigned ground truth has
+    ``gt_instances.mask_ignored == True`` gets no mask target and adds nothing
+    to ``loss_mask``; the loss is the mean over the remaining positives only,
+    i.e. exactly what ``FCNMaskHead`` computes on the kept RoIs. If no
+    positive is kept, ``loss_mask`` is an exact zero connected to the graph
+    (every mask-head parameter receives a zero gradient). Ground truth without
+    ``mask_ignored`` trains every mask, as ``FCNMaskHead`` does. Inference is
+    unchanged.
+
+    Works under any RoI head that calls ``loss_and_target`` with the
+    predictions of all positives (mmdet's ``StandardRoIHead``,
+    ``CascadeRoIHead``), and under
+    :class:`~mmboxcaseg.models.roi_heads.IgnoreAwareRoIHead`, which forwards
+    the kept positives only.
+    """
+
+    def loss_and_target(self, mask_preds: Tensor,
+                        sampling_results: List[SamplingResult],
+                        batch_gt_instances: InstanceList,
+                        rcnn_train_cfg: ConfigDict) -> dict:
+        """Mask loss over the positives whose mask is not ignored.
+
+        Args:
+            mask_preds (Tensor): ``[num_pos, num_classes, h, w]`` logits for
+                the positives of all images, image by image.
+            sampling_results (list[SamplingResult]): per image.
+            batch_gt_instances (list[InstanceData]): per image, with
+                ``masks`` and optionally ``mask_ignored`` (bool ``[num_gts]``).
+            rcnn_train_cfg (ConfigDict): ``train_cfg`` of the R-CNN stage.
+
+        Returns:
+            dict: ``loss_mask`` (dict with the loss) and ``mask_targets``
+            (``[num_kept, h, w]``).
+        """
+        keeps = [
+            mask_loss_keep(res, gt)
+            for res, gt in zip(sampling_results, batch_gt_instances)
+        ]
+        keep = torch.cat(keeps) if keeps else mask_preds.new_zeros(
+            0, dtype=torch.bool)
+        if keep.numel() != mask_preds.size(0):
+            raise ValueError(f'{mask_preds.size(0)} mask predictions for '
+                             f'{keep.numel()} positive RoIs')
+        if bool(keep.all()):
+            return super().loss_and_target(mask_preds, sampling_results,
+                                           batch_gt_instances, rcnn_train_cfg)
+        kept_results = [
+            select_positives(res, k) for res, k in zip(sampling_results, keeps)
+        ]
+        # With nothing kept, FCNMaskHead returns ``mask_preds.sum()`` of the
+        # empty selection: an exact 0 that still reaches every parameter.
+        return super().loss_and_target(mask_preds[keep], kept_results,
+                                       batch_gt_instances, rcnn_train_cfg)

@@ -1,0 +1,67 @@
+"""Which positive RoIs train the mask head when some proxy masks are dropped.
+
+A positive RoI takes its mask target from its assigned ground truth. When that
+ground truth carries ``mask_ignored=True`` (a proxy mask dropped by "proxy box
+agreement", method-spec section 6), the RoI must not enter the mask loss; it
+still trains the box head, which never looks at masks.
+"""
+import copy
+
+import torch
+from mmdet.models.task_modules.samplers import SamplingResult
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+
+def mask_loss_keep(sampling_result: SamplingResult,
+                   gt_instances: InstanceData) -> Tensor:
+    """Positive RoIs whose assigned ground truth has a usable mask.
+
+    Args:
+        sampling_result (SamplingResult): one image's sampled RoIs.
+        gt_instances (InstanceData): that image's ground truth, optionally with
+            ``mask_ignored`` (bool Tensor ``[num_gts]``); without it every mask
+            is used.
+
+    Returns:
+        Tensor: bool ``[num_pos]``, True where the RoI enters the mask loss.
+    """
+    gt_inds = sampling_result.pos_assigned_gt_inds.long()
+    ignored = gt_instances.get('mask_ignored', None)
+    if ignored is None:
+        return torch.ones_like(gt_inds, dtype=torch.bool)
+    ignored = torch.as_tensor(ignored, dtype=torch.bool, device=gt_inds.device)
+    if ignored.numel() != sampling_result.num_gts:
+        raise ValueError(f'gt_instances.mask_ignored has {ignored.numel()} '
+                         f'flags for {sampling_result.num_gts} boxes')
+    return ~ignored[gt_inds]
+
+
+def select_positives(sampling_result: SamplingResult,
+                     keep: Tensor) -> SamplingResult:
+    """A copy of ``sampling_result`` with only the positives in ``keep``.
+
+    Negatives are untouched; every per-positive attribute (``pos_inds``,
+    ``pos_priors``, ``pos_assigned_gt_inds``, ``pos_gt_labels``,
+    ``pos_gt_bboxes``, ``pos_is_gt``, ...) is indexed by ``keep``.
+
+    Args:
+        sampling_result (SamplingResult): one image's sampled RoIs.
+        keep (Tensor): bool ``[num_pos]``.
+
+    Returns:
+        SamplingResult: a shallow copy; the input is not modified.
+    """
+    num_pos = sampling_result.pos_inds.numel()
+    if keep.shape != (num_pos, ):
+        raise ValueError(f'keep has shape {tuple(keep.shape)} for '
+                         f'{num_pos} positives')
+    out = copy.copy(sampling_result)
+    for name, value in vars(sampling_result).items():
+        if name.startswith('pos_') and hasattr(value, '__getitem__') \
+                and len(value) == num_pos:
+            setattr(out, name, value[keep])
+    out.num_pos = max(int(keep.sum()), 1)
+    out.avg_factor = out.num_pos + out.num_neg \
+        if out.avg_factor_with_neg else out.num_pos
+    return out

@@ -1,0 +1,39 @@
+import pytest
+import torch
+
+from mmboxcaseg.models.necks import HRNetV2Concat
+
+
+def test_concat_upsamples_to_the_first_map():
+    maps = [
+        torch.randn(2, 3, 8, 8),
+        torch.full((2, 5, 4, 4), 2.),
+        torch.randn(2, 7, 2, 2),
+        torch.full((2, 1, 1, 1), -1.)
+    ]
+    neck = HRNetV2Concat(in_channels=[3, 5, 7, 1])
+    assert neck.out_channels == 16
+    (out, ) = neck(maps)
+    assert out.shape == (2, 16, 8, 8)
+    assert torch.equal(out[:, :3], maps[0])
+    assert torch.allclose(out[:, 3:8], torch.full((2, 5, 8, 8), 2.))
+    assert torch.allclose(out[:, 15], torch.full((2, 8, 8), -1.))
+
+
+def test_channel_mismatch_is_reported():
+    with pytest.raises(ValueError, match='channels'):
+        HRNetV2Concat(in_channels=[3, 4])(
+            [torch.zeros(1, 3, 4, 4),
+             torch.zeros(1, 5, 2, 2)])
+
+
+def test_with_mmpretrain_hrnet_w18_channels():
+    from mmboxcaseg.registry import MODELS
+    import mmboxcaseg.models  # noqa: F401
+    hrnet = MODELS.build(dict(type='mmpretrain.HRNet', arch='w18'))
+    hrnet.eval()  # (mmpretrain's HRNet.train returns None)
+    with torch.no_grad():
+        maps = hrnet(torch.zeros(1, 3, 64, 64))
+    assert [m.shape[1] for m in maps] == [18, 36, 72, 144]
+    (out, ) = HRNetV2Concat(in_channels=[18, 36, 72, 144])(maps)
+    assert out.shape == (1, 270, 16, 16)

