@@ -13,6 +13,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from mmboxcaseg.registry import MODELS
+from mmboxcaseg.utils.launch import flush_denormals
 from mmboxcaseg.structures import box_regions, paste_masks
 from ..models.layers import crop_and_resize
 from ..models.segmentors import logits_to_region_masks
@@ -55,6 +56,7 @@ def init_segmentor(config: Union[str, Path, Config],
                       'random weights')
     if torch.device(device).type == 'cpu':
         model = revert_sync_batchnorm(model)
+        flush_denormals()  # subnormal floats make CPU inference crawl
     model.cfg = config
     return model.to(device).eval()
 

@@ -30,8 +30,20 @@ def prepare_distributed(cfg: Config) -> None:
         dist.init_process_group(backend='gloo')  # env:// set by torchrun
 
 
+def flush_denormals() -> None:
+    """Treat subnormal floats as zero on the CPU (x86 FTZ/DAZ).
+
+    Training BoxCaseg on a CPU produced subnormal values (heads and weight
+    transfer start from N(0, 0.001) / N(0, 0.01)); arithmetic on them is
+    microcoded and made a training step 3-10x slower (measured: 2.8 s vs
+    0.8 s for 16 x 160^2 crops, 2 threads). Values below 1.2e-38 become 0.
+    """
+    torch.set_flush_denormal(True)
+
+
 def build_runner(cfg: Config) -> Runner:
     """``Runner.from_cfg``, or the registered runner named by ``runner_type``."""
+    flush_denormals()
     if 'runner_type' in cfg:
         from mmboxcaseg.registry import RUNNERS
         return RUNNERS.build(cfg)

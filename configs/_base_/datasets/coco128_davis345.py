@@ -18,7 +18,19 @@ box_pipeline = [
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='PackBoxCasegInputs'),
 ]
+# Salient images are cropped around their mask's box with the same jitter as
+# the box crops (not the paper's resize 320 / random crop 288 / flip, which is
+# `salient_pipeline_paper` below): at this scale the salient and transferred
+# heads otherwise never see box-like crops (issue #3, item 7).
 salient_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadSalientMask'),
+    dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackBoxCasegInputs'),
+]
+salient_pipeline_paper = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadSalientMask'),
     dict(type='Resize', scale=salient_scale, keep_ratio=False),

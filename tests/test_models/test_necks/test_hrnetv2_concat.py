@@ -37,3 +37,25 @@ def test_with_mmpretrain_hrnet_w18_channels():
     assert [m.shape[1] for m in maps] == [18, 36, 72, 144]
     (out, ) = HRNetV2Concat(in_channels=[18, 36, 72, 144])(maps)
     assert out.shape == (1, 270, 16, 16)
+
+
+def test_reduce_channels_projects_after_concat():
+    import torch
+
+    from mmboxcaseg.models.necks import HRNetV2Concat
+    neck = HRNetV2Concat(in_channels=[4, 6], reduce_channels=3)
+    assert neck.out_channels == 3
+    x = [torch.randn(2, 4, 8, 8), torch.randn(2, 6, 4, 4)]
+    (out, ) = neck(x)
+    assert out.shape == (2, 3, 8, 8)
+    assert (out >= 0).all()  # ReLU at the end
+    # the projection sees the concatenation: its conv takes 10 channels
+    assert neck.reduce.conv.in_channels == 10
+
+
+def test_reduce_channels_needs_in_channels():
+    import pytest
+
+    from mmboxcaseg.models.necks import HRNetV2Concat
+    with pytest.raises(ValueError, match='needs in_channels'):
+        HRNetV2Concat(reduce_channels=8)
