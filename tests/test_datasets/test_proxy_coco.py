@@ -44,7 +44,8 @@ def _write(tmp_path, anns, categories=None, name='proxy.json'):
         images=[dict(id=1, file_name='a.png', height=H, width=W)],
         annotations=anns,
         categories=categories
-        or [dict(id=1, name='cat'), dict(id=2, name='dog')])
+        or [dict(id=1, name='cat'),
+            dict(id=2, name='dog')])
     path = tmp_path / name
     path.write_text(json.dumps(data))
     return str(path)
@@ -65,8 +66,7 @@ def _anns():
         # skipped by CocoDataset (zero area): must not shift the flags
         _ann(11, 1, (2, 2, 2, 9), mask_ignored=True, proxy_agreement=0.1),
         _ann(12, 1, (10, 3, 20, 12), cat=2, proxy_agreement=0.97),
-        _ann(13, 1, (22, 5, 40, 30), mask_ignored=False,
-             proxy_agreement=0.9),
+        _ann(13, 1, (22, 5, 40, 30), mask_ignored=False, proxy_agreement=0.9),
     ]
 
 
@@ -119,8 +119,8 @@ def test_crowd_box_needs_no_mask(tmp_path):
 
 def test_unknown_class_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="'bird'"):
-        _dataset(tmp_path, _anns(),
-                 metainfo=dict(classes=('cat', 'dog', 'bird')))
+        _dataset(
+            tmp_path, _anns(), metainfo=dict(classes=('cat', 'dog', 'bird')))
 
 
 def test_pipeline_packs_mask_ignored(tmp_path):

@@ -11,13 +11,13 @@ wherever they filter boxes. A separate key (say ``gt_masks_ignored``) would go
 stale silently after the first instance-dropping transform, so the flag rides
 in ``gt_ignore_flags`` itself, as a small integer code:
 
-=====================  ===========================================================
-``gt_ignore_flags``    meaning
-=====================  ===========================================================
-0 (``KEEP``)           a normal instance: box, class and mask are all trained
-1 (``IGNORE``)         mmdet's ignored instance (``iscrowd``): not trained at all
-2 (``MASK_IGNORED``)   box and class are trained, the mask is not
-=====================  ===========================================================
+====================  ====================================================
+``gt_ignore_flags``   meaning
+====================  ====================================================
+0 (``KEEP``)          a normal instance: box, class and mask are trained
+1 (``IGNORE``)        mmdet's ignored instance (crowd): not trained at all
+2 (``MASK_IGNORED``)  box and class are trained, the mask is not
+====================  ====================================================
 
 :class:`LoadProxyAnnotations` writes the codes, :class:`PackProxyDetInputs`
 turns them back into mmdet's boolean ignore flags plus
@@ -83,8 +83,9 @@ class LoadProxyAnnotations(LoadAnnotations):
         instances = results.get('instances', [])
         # mmdet's mask loading rewrites ``ignore_flag`` of invalid masks in
         # place: remember which instances were ignored before it ran.
-        crowd = np.array([bool(inst.get('ignore_flag', 0))
-                          for inst in instances], dtype=bool)
+        crowd = np.array(
+            [bool(inst.get('ignore_flag', 0)) for inst in instances],
+            dtype=bool)
         results = super().transform(results)
         if not (self.with_bbox and self.with_mask):
             return results

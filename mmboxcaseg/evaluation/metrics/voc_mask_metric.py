@@ -41,7 +41,7 @@ def ap_per_iou_threshold(precision: np.ndarray) -> np.ndarray:
 
 @METRICS.register_module()
 class VOCMaskMetric(CocoMetric):
-    """Mask (and box) mAP at the IoU thresholds of BBTP / BoxCaseg's VOC tables.
+    """Mask (and box) mAP at the IoU thresholds of BoxCaseg's VOC tables.
 
     A thin layer over mmdet's ``CocoMetric`` (same ``process``, ground-truth
     conversion and result files): COCOeval is run once per metric with
@@ -120,8 +120,8 @@ class VOCMaskMetric(CocoMetric):
             for metric in self.metrics:
                 ap = self._evaluate(metric, load(result_files[metric]))
                 for thr, value in zip(self.iou_thrs, ap[:, -1]):
-                    eval_results[self.key(metric, thr)] = round(
-                        float(value), 2)
+                    eval_results[self.key(metric,
+                                          thr)] = round(float(value), 2)
                 self._log(logger, metric, ap)
         return eval_results
 
@@ -151,9 +151,7 @@ class VOCMaskMetric(CocoMetric):
         header = [f'mAP@{thr:.2f}' for thr in self.iou_thrs]
         rows = [['class'] + header]
         if self.classwise:
-            names = [
-                c['name'] for c in self._coco_api.loadCats(self.cat_ids)
-            ]
+            names = [c['name'] for c in self._coco_api.loadCats(self.cat_ids)]
             rows += [[name] + [f'{v:.1f}' for v in ap[:, k]]
                      for k, name in enumerate(names)]
         rows.append(['mean'] + [f'{v:.1f}' for v in ap[:, -1]])

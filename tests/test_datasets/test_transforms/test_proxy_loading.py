@@ -5,9 +5,11 @@ import pytest
 import torch
 from mmcv.transforms import Compose
 
-from mmboxcaseg.datasets.transforms.proxy_loading import (
-    IGNORE, KEEP, MASK_IGNORED, LoadProxyAnnotations, PackProxyDetInputs,
-    mask_ignored_flags)
+from mmboxcaseg.datasets.transforms.proxy_loading import (IGNORE, KEEP,
+                                                          MASK_IGNORED,
+                                                          LoadProxyAnnotations,
+                                                          PackProxyDetInputs,
+                                                          mask_ignored_flags)
 from mmboxcaseg.registry import TRANSFORMS
 from mmboxcaseg.utils import register_all_modules
 
@@ -70,8 +72,9 @@ def test_load_encodes_codes_and_keeps_boxes():
 
 
 def test_missing_flag_means_mask_used():
-    out = LoadProxyAnnotations(with_bbox=True, with_mask=True)(
-        _results(with_flag=False))
+    out = LoadProxyAnnotations(
+        with_bbox=True, with_mask=True)(
+            _results(with_flag=False))
     assert out['gt_ignore_flags'].tolist() == [0, 0, 0, 0, 1, 0]
 
 
