@@ -1,0 +1,150 @@
+"""Merge the shards' part files into the output json, in input order.
+
+The output is the input json with, for every non-crowd annotation,
+``segmentation`` replaced in place by the proxy RLE and ``proxy_agreement``
+and ``mask_ignored`` set (appended when new); crowd annotations and every
+other field are copied as they are. It is written as a stream (one
+annotation at a time, each looked up in the part files by offset), to a
+temporary file in the output's folder that replaces the output at the end.
+"""
+import json
+import os
+import os.path as osp
+import tempfile
+from collections import Counter
+from contextlib import ExitStack
+from typing import Dict, List
+
+from .coco_input import SKIP_REASONS, ProxyInput
+from .part_file import PartState, dumps, iter_records
+from .rle import empty_rle
+
+
+def atomic_write(path: str):
+    """A context manager yielding a text file that replaces ``path`` only
+    when the block finishes without error."""
+    return _AtomicWriter(path)
+
+
+class _AtomicWriter:
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self):
+        folder = osp.dirname(osp.abspath(self.path))
+        fd, self.tmp = tempfile.mkstemp(
+            dir=folder, prefix=f'.{osp.basename(self.path)}.', suffix='.tmp')
+        self.f = os.fdopen(fd, 'w', encoding='utf-8')
+        return self.f
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.f.flush()
+                os.fsync(self.f.fileno())
+            self.f.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        finally:
+            if osp.exists(self.tmp):
+                os.remove(self.tmp)
+        return False
+
+
+class PartIndex:
+    """Where each annotation's record lies in the part files.
+
+    Args:
+        paths (list[str]): part files.
+        states (list[PartState]): their scans (up to the last complete
+            image).
+    """
+
+    def __init__(self, paths: List[str], states: List[PartState]) -> None:
+        self.paths = paths
+        self._where: Dict = {}
+        n = len(paths)
+        for fno, (p, s) in enumerate(zip(paths, states)):
+            for off, rec in iter_records(p, s):
+                self._where[rec['id']] = off * n + fno
+        self.stats: Counter = Counter()
+        for s in states:
+            self.stats.update(s.stats)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def open(self, stack: ExitStack):
+        """Open the part files for :meth:`get` inside ``stack``."""
+        self._files = [stack.enter_context(open(p, 'rb')) for p in self.paths]
+
+    def get(self, ann_id) -> dict:
+        code = self._where[ann_id]
+        n = len(self.paths)
+        f = self._files[code % n]
+        f.seek(code // n)
+        return json.loads(f.readline())
+
+
+def assemble_output(inp: ProxyInput, index: PartIndex, out: str) -> dict:
+    """Write the output json and gather what the report needs.
+
+    Returns:
+        dict: lists over non-crowd annotations in input order
+        (``agreement``, ``ignored``, ``skip``, ``gt_iou``, ``category_ids``),
+        ``crowd`` (count) and ``notes`` (counts).
+    """
+    anns = inp.annotations
+    orphan = set(int(k) for k in inp.orphan_index)
+    acc = dict(agreement=[], ignored=[], skip=[], gt_iou=[], category_ids=[])
+    notes = Counter(inp.counts)
+    notes.update(index.stats)
+    crowd = 0
+    with ExitStack() as stack:
+        index.open(stack)
+        f = stack.enter_context(atomic_write(out))
+        f.write('{')
+        for i, (key, value) in enumerate(inp.data.items()):
+            f.write((',' if i else '') + dumps(key) + ':')
+            if key != 'annotations':
+                f.write(dumps(value))
+                continue
+            f.write('[')
+            for k, ann in enumerate(anns):
+                if k:
+                    f.write(',')
+                if inp.crowd[k]:
+                    crowd += 1
+                    f.write(dumps(ann))
+                    continue
+                if k in orphan:
+                    rec = dict(
+                        segmentation=empty_rle(0, 0),
+                        proxy_agreement=0.0,
+                        mask_ignored=True,
+                        skip=SKIP_REASONS[inp.skip[k] - 1],
+                        gt_iou=None)
+                else:
+                    try:
+                        rec = index.get(ann['id'])
+                    except KeyError:
+                        raise RuntimeError(
+                            f'no proxy mask for annotation id {ann["id"]!r} '
+                            'in the part files: they are incomplete') from None
+                new = dict(ann)
+                new['segmentation'] = rec['segmentation']
+                new['proxy_agreement'] = rec['proxy_agreement']
+                new['mask_ignored'] = rec['mask_ignored']
+                f.write(dumps(new))
+                acc['agreement'].append(rec['proxy_agreement'])
+                acc['ignored'].append(rec['mask_ignored'])
+                acc['skip'].append(rec['skip'])
+                acc['gt_iou'].append(rec['gt_iou'])
+                acc['category_ids'].append(ann.get('category_id'))
+                notes['gt_mask_invalid'] += int(rec.get('gt_invalid', False))
+            f.write(']')
+        f.write('}\n')
+    acc['crowd'] = crowd
+    acc['notes'] = dict(notes)
+    return acc

@@ -1,0 +1,293 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from mmboxcaseg.proxy import (BoxFillGenerator, ProxyInputError, ProxyOptions,
+                              generate_proxy_masks, load_proxy_input)
+from mmboxcaseg.proxy.converter import run_shard
+from tests.test_proxy.proxy_data import (base_coco, decode, make_dataset,
+                                         rle_of)
+
+
+def run(ann, imgs, out, **kw):
+    kw.setdefault('generator', 'boxfill')
+    kw.setdefault('progress', False)
+    kw.setdefault('num_threads', 2)
+    return generate_proxy_masks(
+        ProxyOptions(
+            ann_file=str(ann), img_root=str(imgs), out=str(out), **kw))
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_fields_order_and_crowd_kept(dataset, tmp_path):
+    ann, imgs = dataset
+    src = load(ann)
+    report = run(ann, imgs, tmp_path / 'out.json')
+    out = load(tmp_path / 'out.json')
+    assert list(out) == list(src)
+    for key in ('info', 'categories', 'images', 'licenses'):
+        assert out[key] == src[key]
+    assert [a['id'] for a in out['annotations']
+            ] == [a['id'] for a in src['annotations']]
+    for a, b in zip(src['annotations'], out['annotations']):
+        if a['iscrowd']:
+            assert b == a  # passed through unchanged
+            continue
+        assert list(b) == list(a) + ['proxy_agreement', 'mask_ignored']
+        assert {
+            k: v
+            for k, v in b.items()
+            if k not in ('segmentation', 'proxy_agreement', 'mask_ignored')
+        } == {
+            k: v
+            for k, v in a.items() if k != 'segmentation'
+        }
+        assert isinstance(b['segmentation']['counts'], str)
+    assert report['instances'] == 5 and report['crowd_passed_through'] == 1
+    timing = report['timing']
+    for stage in ('setup', 'load', 'inference', 'paste', 'merge', 'drop',
+                  'rle', 'gt_iou', 'write'):
+        assert 0 <= timing[stage] <= timing['wall'], stage
+    assert timing['inference'] > 0 and timing['shards'] == 1
+    assert not (tmp_path / 'out.json.parts').exists()
+    assert load(tmp_path / 'out.report.json')['instances'] == 5
+
+
+def test_boxfill_merge_and_drop_values(dataset, tmp_path):
+    ann, imgs = dataset
+    run(ann, imgs, tmp_path / 'out.json', drop_thr=0.95)
+    out = {a['id']: a for a in load(tmp_path / 'out.json')['annotations']}
+    m10 = decode(out[10]['segmentation'])
+    m2 = decode(out[2]['segmentation'])
+    box10 = np.zeros((10, 10), bool)
+    box10[2:6, 2:6] = True
+    np.testing.assert_array_equal(m10, box10)  # smaller box keeps all
+    np.testing.assert_array_equal(m2, ~box10)  # larger one loses the overlap
+    assert out[10]['proxy_agreement'] == 1.0
+    assert out[2]['proxy_agreement'] == 1.0  # the hole keeps the tight box
+    # ann 8: box 1.5,2,5.5,5.5 covers cols 1..5, rows 2..5: tight box
+    # 1,2,6,6 (20) vs GT box (14): agreement 0.7 -> dropped at 0.95
+    m8 = decode(out[8]['segmentation'])
+    assert m8.sum() == 20 and m8[2:6, 1:6].all()
+    assert out[8]['proxy_agreement'] == pytest.approx(0.7)
+    assert out[8]['mask_ignored'] is True
+    assert out[10]['mask_ignored'] is False
+
+
+def test_no_merge_keeps_overlaps(dataset, tmp_path):
+    ann, imgs = dataset
+    run(ann, imgs, tmp_path / 'out.json', merge=False, drop_thr=0.0)
+    out = {a['id']: a for a in load(tmp_path / 'out.json')['annotations']}
+    assert decode(out[2]['segmentation']).all()
+    assert not any(a.get('mask_ignored') for a in out.values())
+
+
+def _known_iou_dataset(root):
+    coco = base_coco()
+    coco['images'] = coco['images'][1:]
+    gt8 = np.zeros((8, 8), bool)
+    gt8[2:6, 2:6] = True
+    coco['annotations'] = [
+        a for a in coco['annotations'] if a['image_id'] in (2, 3)
+    ]
+    for a in coco['annotations']:
+        if a['id'] == 8:
+            a['segmentation'] = rle_of(gt8)
+    return make_dataset(root, coco)
+
+
+def test_report_numbers_on_known_ious(tmp_path):
+    ann, imgs = _known_iou_dataset(tmp_path)
+    report = run(ann, imgs, tmp_path / 'out.json', drop_thr=0.95)
+    # IoU vs GT: ann 10 0.5 (cat 1), ann 2 0.84 (merged, cat 2), ann 8 0.8
+    # (cat 2, agreement 0.7 -> dropped)
+    q = report['quality']['all']
+    assert q['instances'] == 3
+    assert q['mIoU*'] == pytest.approx(100 * (0.5 + (0.84 + 0.8) / 2) / 2)
+    assert q['mIoU'] == pytest.approx(100 * (0.5 + 0.84 + 0.8) / 3)
+    assert q['IoU@25'] == pytest.approx(100.0)
+    assert q['IoU@50'] == pytest.approx(200 / 3)  # 0.5 is not > 0.5
+    assert q['IoU@75'] == pytest.approx(200 / 3)
+    kept = report['quality']['kept']
+    assert kept['instances'] == 2
+    assert kept['mIoU*'] == pytest.approx(67.0)
+    assert kept['IoU@50'] == pytest.approx(50.0)
+    assert report['dropped'] == 1 and report['mask_ignored'] == 1
+    assert report['drop_rate'] == pytest.approx(1 / 3)
+    assert report['drop_rate_at'] == pytest.approx({
+        '0.5': 0.0,
+        '0.75': 1 / 3,
+        '0.85': 1 / 3,
+        '0.9': 1 / 3,
+        '0.95': 1 / 3
+    })
+    assert report['agreement_histogram']['counts'] == [0] * 7 + [1, 0, 2]
+
+
+def test_input_never_modified_and_out_refused(dataset, tmp_path):
+    ann, imgs = dataset
+    before, mtime = ann.read_bytes(), os.stat(ann).st_mtime_ns
+    with pytest.raises(ProxyInputError, match='input file'):
+        run(ann, imgs, ann)
+    link = tmp_path / 'link.json'
+    os.link(ann, link)  # the same file under another name
+    with pytest.raises(ProxyInputError, match='input file'):
+        run(ann, imgs, link)
+    with pytest.raises(ProxyInputError, match='input file'):
+        run(ann, imgs, tmp_path / 'o.json', report=str(ann))
+    run(ann, imgs, tmp_path / 'o.json')
+    assert ann.read_bytes() == before and os.stat(ann).st_mtime_ns == mtime
+
+
+def _two_shards_in_process(ann, imgs, out, **kw):
+    """The part files of a 2-process run, made without processes."""
+    opts = ProxyOptions(
+        ann_file=str(ann),
+        img_root=str(imgs),
+        out=str(out),
+        generator='boxfill',
+        progress=False,
+        nproc=2,
+        **kw)
+    inp = load_proxy_input(str(ann))
+    for rank in (0, 1):
+        run_shard(opts, inp, rank, 2)
+
+
+def test_batching_and_sharding_do_not_change_bytes(dataset, tmp_path):
+    ann, imgs = dataset
+    run(ann, imgs, tmp_path / 'a.json', batch_size=1)
+    run(ann, imgs, tmp_path / 'b.json', batch_size=100)
+    # two shards (images 1, 3 | 2), merged by the same code as --nproc 2
+    _two_shards_in_process(ann, imgs, tmp_path / 'c.json', batch_size=3)
+    run(ann, imgs, tmp_path / 'c.json', nproc=2, resume=True)
+    a = (tmp_path / 'a.json').read_bytes()
+    assert a == (tmp_path / 'b.json').read_bytes()
+    assert a == (tmp_path / 'c.json').read_bytes()
+
+
+class _Killed(Exception):
+    pass
+
+
+def _kill_after(monkeypatch, n_images):
+    real = BoxFillGenerator.generate_image
+    calls = {'n': 0}
+
+    def dying(self, image, boxes):
+        calls['n'] += 1
+        if calls['n'] > n_images:
+            raise _Killed('injected kill')
+        return real(self, image, boxes)
+
+    monkeypatch.setattr(BoxFillGenerator, 'generate_image', dying)
+
+
+def test_resume_is_byte_identical(dataset, tmp_path, monkeypatch):
+    ann, imgs = dataset
+    run(ann, imgs, tmp_path / 'clean.json')
+    out = tmp_path / 'resumed.json'
+    with monkeypatch.context() as m:
+        _kill_after(m, 2)  # batch 1: image 1's two boxes, then dies
+        with pytest.raises(_Killed):
+            run(ann, imgs, out, batch_size=1)
+    assert not out.exists()
+    part = tmp_path / 'resumed.json.parts' / 'part-00000-of-00001.jsonl'
+    lines = part.read_bytes().splitlines()
+    assert len(lines) == 1 + 3  # header, 2 annotations and an image line
+    with open(part, 'ab') as f:
+        f.write(b'{"id": 3, "segmentation": {"si')  # a truncated line
+    run(ann, imgs, out, resume=True, batch_size=1)
+    assert out.read_bytes() == (tmp_path / 'clean.json').read_bytes()
+
+
+def _cut_part(path, keep_images):
+    """Simulate a kill: keep the header and ``keep_images`` complete images,
+    then half of the next line."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    out, images = [lines[0]], 0
+    for line in lines[1:]:
+        if images == keep_images:
+            out.append(line[:len(line) // 2])
+            break
+        out.append(line)
+        images += line.startswith(b'{"image":')
+    path.write_bytes(b''.join(out))
+
+
+def test_resume_two_processes(dataset, tmp_path):
+    ann, imgs = dataset
+    run(ann, imgs, tmp_path / 'clean.json')
+    out = tmp_path / 'r.json'
+    _two_shards_in_process(ann, imgs, out)
+    parts = tmp_path / 'r.json.parts'
+    _cut_part(parts / 'part-00000-of-00002.jsonl', 1)  # images 1 | 3
+    _cut_part(parts / 'part-00001-of-00002.jsonl', 0)  # image 2
+    with pytest.raises(ProxyInputError, match='shard'):
+        run(ann, imgs, out, nproc=3, resume=True)  # another world size
+    run(ann, imgs, out, nproc=2, resume=True)  # two spawned processes
+    assert out.read_bytes() == (tmp_path / 'clean.json').read_bytes()
+
+
+def test_resume_refuses_other_settings(dataset, tmp_path):
+    ann, imgs = dataset
+    out = tmp_path / 'o.json'
+    run(ann, imgs, out, keep_parts=True)
+    with pytest.raises(ProxyInputError, match='drop_thr'):
+        run(ann, imgs, out, resume=True, drop_thr=0.5)
+    # a finished part resumes to the same output without new work
+    first = out.read_bytes()
+    out.unlink()
+    run(ann, imgs, out, resume=True)
+    assert out.read_bytes() == first
+
+
+class _BatchSensitive(BoxFillGenerator):
+    """Masks that depend on which boxes share a call, as a network's float
+    rounding does; dies after ``die_after`` calls when that is set."""
+    die_after = None
+    calls = 0
+
+    def generate(self, images, boxes):
+        type(self).calls += 1
+        if self.die_after is not None and self.calls > self.die_after:
+            raise _Killed('injected kill')
+        total = sum(len(b) for b in boxes)
+        out, pos = [], 0
+        for img, b in zip(images, boxes):
+            masks = []
+            for m in self.generate_image(img, np.asarray(b).reshape(-1, 4)):
+                m = m.copy()
+                m[1 + (pos + 2 * total) % m.shape[0]:] = False
+                masks.append(m)
+                pos += 1
+            out.append(masks)
+        self.image_stats = []
+        return out
+
+
+def test_resume_keeps_batch_composition(dataset, tmp_path, monkeypatch):
+    from mmboxcaseg.registry import PROXY_GENERATORS
+    PROXY_GENERATORS.register_module(
+        name='batch_sensitive_test', module=_BatchSensitive, force=True)
+    ann, imgs = dataset
+    gen = dict(type='batch_sensitive_test')
+    run(ann, imgs, tmp_path / 'clean.json', generator=gen, batch_size=3)
+    out = tmp_path / 'resumed.json'
+    monkeypatch.setattr(_BatchSensitive, 'calls', 0)
+    monkeypatch.setattr(_BatchSensitive, 'die_after', 1)
+    with pytest.raises(_Killed):
+        run(ann, imgs, out, generator=gen, batch_size=3)
+    part = tmp_path / 'resumed.json.parts' / 'part-00000-of-00001.jsonl'
+    done = [ln for ln in part.read_bytes().splitlines()
+            if ln.startswith(b'{"image":')]
+    assert len(done) >= 1  # killed after some images were written
+    monkeypatch.setattr(_BatchSensitive, 'die_after', None)
+    run(ann, imgs, out, generator=gen, batch_size=3, resume=True)
+    assert out.read_bytes() == (tmp_path / 'clean.json').read_bytes()

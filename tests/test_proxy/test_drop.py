@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from mmboxcaseg.proxy import (aligned_box_iou, drop_by_box_agreement,
+                              mask_tight_boxes)
+
+
+def _mask(rows, cols, shape=(5, 5)):
+    m = np.zeros(shape, dtype=bool)
+    m[rows[0]:rows[1], cols[0]:cols[1]] = True
+    return m
+
+
+def test_tight_box_pixel_edge_convention():
+    m = _mask((1, 3), (2, 5))  # rows 1..2, columns 2..4
+    m2 = np.zeros((5, 5), bool)
+    m2[0, 0] = m2[4, 3] = True
+    boxes = mask_tight_boxes(np.stack([m, m2, np.zeros((5, 5), bool)]))
+    np.testing.assert_array_equal(boxes,
+                                  [[2, 1, 5, 3], [0, 0, 4, 5], [0, 0, 0, 0]])
+
+
+def test_box_fill_of_integer_box_agrees_fully():
+    masks = np.stack([_mask((1, 4), (0, 2))])
+    agreement, ignored = drop_by_box_agreement(
+        masks, np.array([[0, 1, 2, 4]], float), thr=1.0)
+    assert agreement[0] == 1.0 and not ignored[0]
+
+
+def test_hand_computed_agreement_and_threshold_edges():
+    gt = np.array([[0, 0, 4, 4]] * 3, float)  # area 16
+    masks = np.stack([
+        _mask((0, 4), (0, 2)),  # box 0,0,2,4: IoU 8/16 = 0.5 exactly
+        _mask((0, 4), (0, 4)),  # identical box: 1
+        np.zeros((5, 5), bool),  # empty: 0
+    ])
+    agreement, ignored = drop_by_box_agreement(masks, gt, thr=0.5)
+    np.testing.assert_allclose(agreement, [0.5, 1.0, 0.0])
+    # exactly at the threshold is kept; the empty mask is ignored
+    np.testing.assert_array_equal(ignored, [False, False, True])
+    _, ignored = drop_by_box_agreement(masks, gt, thr=0.51)
+    np.testing.assert_array_equal(ignored, [True, False, True])
+    # thr = 0 ignores nothing, not even an empty mask
+    _, ignored = drop_by_box_agreement(masks, gt, thr=0.0)
+    assert not ignored.any()
+
+
+def test_partial_overlap_hand_computed():
+    # mask box 2,2,5,5 (area 9) vs GT 0,0,4,4 (16): inter 4, union 21
+    agreement, _ = drop_by_box_agreement(
+        _mask((2, 5), (2, 5))[None], np.array([[0, 0, 4, 4]], float), 0.2)
+    assert agreement[0] == pytest.approx(4 / 21)
+
+
+def test_aligned_box_iou_float_boxes_and_empty_union():
+    iou = aligned_box_iou([[0.5, 0.5, 2.5, 1.5], [0, 0, 0, 0]],
+                          [[1.5, 0.5, 3.5, 1.5], [0, 0, 0, 0]])
+    np.testing.assert_allclose(iou, [1 / 3, 0.0])
+
+
+def test_bad_shapes_raise():
+    with pytest.raises(ValueError):
+        drop_by_box_agreement(np.zeros((5, 5), bool), np.zeros((1, 4)), 0.5)

@@ -1,0 +1,112 @@
+"""Turn the boxes of a COCO json into proxy masks (BoxCaseg stage 2).
+
+Examples::
+
+    python tools/generate_proxy_masks.py --ann-file train.json \\
+        --img-root data/coco --out train_proxy.json \\
+        --config configs/boxcaseg/CFG.py --checkpoint boxcaseg.pth
+    python tools/generate_proxy_masks.py ... --generator boxfill --nproc 4
+    torchrun --nproc_per_node=2 tools/generate_proxy_masks.py ... \\
+        --launcher pytorch --device cuda
+
+See docs/proxy_masks.md.
+"""
+import argparse
+import sys
+
+from mmboxcaseg.proxy import (ProxyInputError, ProxyOptions,
+                              generate_proxy_masks)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        description='Boxes of a COCO json -> proxy masks (COCO RLE), merged '
+        '(smaller object better) and dropped (proxy box agreement).')
+    p.add_argument('--ann-file', required=True, help='input COCO json')
+    p.add_argument(
+        '--img-root',
+        required=True,
+        help='folder the file_name of each image is relative to')
+    p.add_argument('--out', required=True, help='output COCO json')
+    p.add_argument(
+        '--generator',
+        default='boxcaseg',
+        help='boxcaseg | boxfill | grabcut (default: boxcaseg)')
+    p.add_argument('--config', help='BoxCaseg segmentor config')
+    p.add_argument('--checkpoint', help='BoxCaseg segmentor checkpoint')
+    p.add_argument(
+        '--drop-thr',
+        type=float,
+        default=0.95,
+        help='ignore masks whose proxy box agreement is below this'
+        ' (0 ignores none; default 0.95)')
+    p.add_argument(
+        '--no-merge',
+        action='store_true',
+        help='do not merge overlapping masks')
+    p.add_argument(
+        '--batch-size',
+        type=int,
+        default=16,
+        help='instances per generator call / forward pass')
+    p.add_argument('--device', default='cpu', help='cpu | cuda | cuda:N')
+    p.add_argument(
+        '--resume',
+        action='store_true',
+        help='continue from the part files of a killed run')
+    p.add_argument('--report', help='report json (default: next to --out)')
+    p.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    p.add_argument(
+        '--nproc',
+        type=int,
+        default=1,
+        help='local processes (without torchrun)')
+    p.add_argument(
+        '--num-threads',
+        type=int,
+        default=4,
+        help='image-reading threads per process')
+    p.add_argument('--no-progress', action='store_true')
+    p.add_argument(
+        '--keep-parts',
+        action='store_true',
+        help='keep the per-shard part files after merging')
+    p.add_argument(
+        '--local_rank',
+        '--local-rank',
+        type=int,
+        default=0,
+        help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    opts = ProxyOptions(
+        ann_file=args.ann_file,
+        img_root=args.img_root,
+        out=args.out,
+        generator=args.generator,
+        config=args.config,
+        checkpoint=args.checkpoint,
+        drop_thr=args.drop_thr,
+        merge=not args.no_merge,
+        batch_size=args.batch_size,
+        device=args.device,
+        resume=args.resume,
+        report=args.report,
+        launcher=args.launcher,
+        nproc=args.nproc,
+        num_threads=args.num_threads,
+        progress=not args.no_progress,
+        keep_parts=args.keep_parts)
+    try:
+        generate_proxy_masks(opts)
+    except ProxyInputError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
