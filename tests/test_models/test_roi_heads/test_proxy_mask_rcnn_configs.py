@@ -47,7 +47,7 @@ def test_config_loads_and_builds(path):
 
     cfg.model.backbone.init_cfg = None  # no weights in tests
     model = MODELS.build(cfg.model)
-    num_classes = 20 if 'voc' in path else 80
+    num_classes = 20 if 'voc' in path else 5 if 'synthetic' in path else 80
     assert model.roi_head.bbox_head.num_classes == num_classes
     assert model.roi_head.mask_head.num_classes == num_classes
     if 'r101' in path:

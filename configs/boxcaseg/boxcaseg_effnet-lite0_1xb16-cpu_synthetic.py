@@ -1,0 +1,55 @@
+# The demo's segmentor (`make demo`, tools/run_demo.py): the CPU config on the
+# generated shapes data (tools/dataset_converters/generate_synthetic.py):
+# 256 px scenes, 128 px crops, 300 iterations (~4 min on 2 CPU cores).
+_base_ = './boxcaseg_effnet-lite0_1xb16-cpu_coco128-davis.py'
+
+synthetic_root = 'work_dirs/demo/data/'  # --out of generate_synthetic.py
+crop_size = (128, 128)
+test_scale = (160, 160)
+
+box_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='PackBoxCasegInputs'),
+]
+salient_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadSalientMask'),
+    dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackBoxCasegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TightBoxCrop'),
+    dict(type='Resize', scale=test_scale, keep_ratio=False),
+    dict(type='PackBoxCasegInputs'),
+]
+train_dataloader = dict(
+    dataset=dict(datasets=[
+        dict(
+            type='BoxCropDataset',
+            data_root=synthetic_root + 'scenes/',
+            ann_file='annotations.json',
+            data_prefix=dict(img='images/'),
+            pipeline=box_pipeline),
+        dict(
+            type='SalientDataset',
+            data_root=synthetic_root + 'salient/',
+            img_dir='images',
+            mask_dir='masks',
+            pipeline=salient_pipeline),
+    ]))
+val_dataloader = dict(
+    dataset=dict(
+        data_root=synthetic_root + 'scenes/',
+        ann_file='annotations_val.json',
+        data_prefix=dict(img='images/'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+max_iters = 300
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters))

@@ -1,0 +1,63 @@
+# The demo's Proxy Mask R-CNN (`make demo`, tools/run_demo.py): boxes of the
+# generated scenes + BoxCaseg proxy masks; evaluated on held-out scenes with
+# their hidden exact masks. 256 px images, 500 iterations on 2 CPU cores.
+_base_ = ['./proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py']
+
+synthetic_root = 'work_dirs/demo/data/'  # --out of generate_synthetic.py
+proxy_ann_file = 'work_dirs/demo/proxies/proxy_4_boxcaseg.json'
+classes = ('ellipse', 'star', 'blob', 'polygon', 'crescent')
+metainfo = dict(classes=classes)
+img_scale = (256, 256)
+max_iters = 500
+
+model = dict(
+    roi_head=dict(
+        bbox_head=dict(num_classes=len(classes)),
+        mask_head=dict(num_classes=len(classes))))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackProxyDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+train_dataloader = dict(
+    dataset=dict(
+        metainfo=metainfo,
+        ann_file=proxy_ann_file,
+        data_prefix=dict(img=synthetic_root + 'scenes/images/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        metainfo=metainfo,
+        data_root=synthetic_root + 'scenes/',
+        ann_file='annotations_val.json',
+        data_prefix=dict(img='images/'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    ann_file=synthetic_root + 'scenes/annotations_val.json')
+test_evaluator = val_evaluator
+
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_iters,
+        by_epoch=False,
+        milestones=[int(max_iters * 0.8)],
+        gamma=0.1)
+]
+default_hooks = dict(checkpoint=dict(interval=max_iters))
