@@ -5,6 +5,8 @@ import sys
 
 import torch
 
+import mmboxcaseg  # noqa: F401  (allow-lists the checkpoint types)
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
 

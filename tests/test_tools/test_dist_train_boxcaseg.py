@@ -6,6 +6,8 @@ import sys
 
 import torch
 
+import mmboxcaseg  # noqa: F401  (allow-lists the checkpoint types)
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'test_datasets'))
 from boxcaseg_tiny_data import write_coco, write_salient  # noqa: E402
