@@ -81,9 +81,8 @@ def run(cmd, log_file, env):
 
 
 def _worth_showing(line):
-    keys = ('Iter(', 'Epoch(', 'mIoU', 'segm_mAP', 'bbox_mAP', 'Error',
-            'error', 'instances/s', 'drop rate', 'Saving checkpoint', '| ',
-            'box fill')
+    keys = ('Iter(', 'mIoU', 'segm_mAP', 'Error', 'error', 'drop rate',
+            '| all ', '| kept ', '| wall ', 'box-fill baseline')
     return any(k in line for k in keys)
 
 

@@ -1,3 +1,7 @@
-from .inference import init_segmentor, predict_region_masks, segment_boxes
+from .inference import (config_crop_size, init_segmentor, predict_region_masks,
+                        segment_boxes)
 
-__all__ = ['init_segmentor', 'predict_region_masks', 'segment_boxes']
+__all__ = [
+    'config_crop_size', 'init_segmentor', 'predict_region_masks',
+    'segment_boxes'
+]

@@ -123,12 +123,37 @@ class _CropBatcher:
             self.results[i][j] = mask.cpu().numpy().copy()
 
 
+def config_crop_size(cfg: Optional[Config], default: int = 320) -> int:
+    """The side tight box crops are resized to by the config's test pipeline.
+
+    Proxy masks must see crops of the size the segmentor was evaluated
+    with: the ``Resize`` that follows ``TightBoxCrop`` in
+    ``cfg.test_dataloader``'s pipeline (square scales only); ``default``
+    when there is no such step.
+    """
+    try:
+        pipeline = cfg.test_dataloader.dataset.pipeline
+    except AttributeError:
+        return default
+    types = [t.get('type') for t in pipeline]
+    if 'TightBoxCrop' not in types:
+        return default
+    for t in pipeline[types.index('TightBoxCrop') + 1:]:
+        if t.get('type') == 'Resize':
+            scale = t.get('scale')
+            scale = (scale, scale) if isinstance(scale, int) else scale
+            if scale is not None and scale[0] == scale[1]:
+                return int(scale[0])
+    return default
+
+
 @torch.no_grad()
 def predict_region_masks(model,
                          images: Sequence[np.ndarray],
                          boxes: Sequence[np.ndarray],
                          batch_size: int = 64,
-                         crop_size: int = 320) -> List[List[np.ndarray]]:
+                         crop_size: Optional[int] = None
+                         ) -> List[List[np.ndarray]]:
     """Segment every box of every image (method-spec section 5).
 
     Each box's tight region (``box_regions``, no context) is cropped and
@@ -144,7 +169,9 @@ def predict_region_masks(model,
         boxes (Sequence[np.ndarray]): per image, (N_i, 4) float xyxy boxes
             in image pixels.
         batch_size (int): crops per forward pass.
-        crop_size (int): side of the square model input (320 in the paper).
+        crop_size (int, optional): side of the square model input. Defaults
+            to the size the config's test pipeline resizes tight box crops to
+            (:func:`config_crop_size`; 320 in the paper).
 
     Returns:
         list[list[np.ndarray]]: per image, per box, a bool mask of the box's
@@ -152,6 +179,8 @@ def predict_region_masks(model,
     """
     if len(images) != len(boxes):
         raise ValueError(f'{len(images)} images but {len(boxes)} box arrays')
+    if crop_size is None:
+        crop_size = config_crop_size(getattr(model, 'cfg', None))
     if batch_size < 1 or crop_size < 1:
         raise ValueError('batch_size and crop_size must be >= 1')
     device = next(model.parameters()).device

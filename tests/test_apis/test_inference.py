@@ -135,3 +135,24 @@ def test_demo_draws_masks(tiny_config, tmp_path):
         module.parse_args([
             'x.png', '--config', 'c.py', '--boxes', '1,2,3', '--out', 'o.png'
         ])
+
+
+def test_config_crop_size_follows_the_test_pipeline():
+    from mmengine.config import Config
+
+    from mmboxcaseg.apis import config_crop_size
+
+    def cfg(pipeline):
+        return Config(dict(test_dataloader=dict(dataset=dict(
+            pipeline=pipeline))))
+
+    assert config_crop_size(cfg([
+        dict(type='LoadImageFromFile'), dict(type='TightBoxCrop'),
+        dict(type='Resize', scale=(192, 192)), dict(type='PackBoxCasegInputs')
+    ])) == 192
+    assert config_crop_size(cfg([dict(type='TightBoxCrop')])) == 320
+    assert config_crop_size(None) == 320
+    # a Resize before the crop does not count
+    assert config_crop_size(cfg([
+        dict(type='Resize', scale=(64, 64)), dict(type='TightBoxCrop')
+    ])) == 320
