@@ -11,9 +11,9 @@
 _base_ = './boxcaseg_pipelines.py'
 
 data_root = 'data/voc/'
-train_ann = 'annotations/voc_2012_train_aug_cocostyle.json'
-val_ann = 'annotations/voc_2012_val_cocostyle.json'
-img_dir = 'JPEGImages/'
+train_ann = 'annotations/voc_2012_train_aug.json'  # voc_aug_to_coco.py
+val_ann = 'annotations/voc_2012_val.json'
+img_dir = 'VOC2012/JPEGImages/'  # data/voc/VOC2012 -> ../VOCdevkit/VOC2012
 salient_root = 'data/DUTS/DUTS-TR/'
 salient_list = 'data/DUTS/duts_single.txt'  # DUTS-Single: 7,991 names
 
