@@ -7,10 +7,12 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
+from mmengine.evaluator import DumpResults
 
 from mmboxcaseg.utils import register_all_modules
-from mmboxcaseg.utils.launch import build_runner, prepare_distributed
+from mmboxcaseg.utils.launch import (build_runner, load_config,
+                                     prepare_distributed)
 
 
 def parse_args(argv=None):
@@ -40,20 +42,10 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    if not osp.isfile(args.config):
-        raise SystemExit(f'config file not found: {args.config}')
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
-
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
     cfg.load_from = args.checkpoint
 
     prepare_distributed(cfg)
@@ -62,8 +54,7 @@ def main(argv=None):
         if not args.out.endswith(('.pkl', '.pickle')):
             raise SystemExit('--out must be a .pkl file')
         runner.test_evaluator.metrics.append(
-            __import__('mmengine.evaluator', fromlist=['DumpResults'])
-            .DumpResults(out_file_path=args.out))
+            DumpResults(out_file_path=args.out))
     runner.test()
 
 

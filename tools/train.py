@@ -9,10 +9,11 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 from mmboxcaseg.utils import register_all_modules
-from mmboxcaseg.utils.launch import build_runner, prepare_distributed
+from mmboxcaseg.utils.launch import (build_runner, load_config,
+                                     prepare_distributed)
 
 
 def parse_args(argv=None):
@@ -53,18 +54,8 @@ def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
 
-    if not osp.isfile(args.config):
-        raise SystemExit(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

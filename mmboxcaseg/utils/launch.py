@@ -1,8 +1,35 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: runner + CPU dist set-up."""
+"""What ``tools/train.py`` and ``tools/test.py`` share: config, runner, CPU dist."""
+import os.path as osp
+from typing import Optional
+
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.runner import Runner
+
+
+def load_config(config: str,
+                cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None,
+                launcher: str = 'none') -> Config:
+    """Read a config for a tool: options merged, launcher and work dir set.
+
+    The work dir is ``work_dir``, else the config's, else
+    ``./work_dirs/<config name>``. A missing file ends the tool with a
+    one-line message.
+    """
+    if not osp.isfile(config):
+        raise SystemExit(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
 
 
 def prepare_distributed(cfg: Config) -> None:
