@@ -1,6 +1,6 @@
 # The demo's Proxy Mask R-CNN (`make demo`, tools/run_demo.py): boxes of the
 # generated scenes + BoxCaseg proxy masks; evaluated on held-out scenes with
-# their hidden exact masks. 256 px images, 300 iterations on 2 CPU cores.
+# their hidden exact masks. 256 px images, 500 iterations on 2 CPU cores.
 _base_ = ['./proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py']
 
 synthetic_root = 'work_dirs/demo/data/'  # --out of generate_synthetic.py
@@ -8,7 +8,7 @@ proxy_ann_file = 'work_dirs/demo/proxies/proxy_4_boxcaseg.json'
 classes = ('ellipse', 'star', 'blob', 'polygon', 'crescent')
 metainfo = dict(classes=classes)
 img_scale = (256, 256)
-max_iters = 300
+max_iters = 500
 
 model = dict(
     roi_head=dict(
