@@ -38,6 +38,7 @@ import numpy as np
 from mmdet.datasets import CocoDataset
 
 from mmboxcaseg.registry import DATASETS
+from mmboxcaseg.structures import masks_to_coco_annotations
 
 SYNTHETIC_CLASSES = ('ellipse', 'star', 'blob', 'polygon', 'crescent')
 SYNTHETIC_PALETTE = [(220, 20, 60), (255, 215, 0), (0, 130, 200),
@@ -288,35 +289,6 @@ def generate_scene(
         tex = _object_texture(rng, hw, _contrasting_colour(rng, bg_colour))
         img[mask] = tex[mask]
     return _finish(rng, img), visible, np.asarray(cats, np.int64)
-
-
-def masks_to_coco_annotations(masks: np.ndarray, category_ids: np.ndarray,
-                              image_id: int, first_ann_id: int) -> List[dict]:
-    """COCO annotation dicts (RLE ``segmentation``, tight ``bbox`` xywh,
-    ``area`` = mask pixels, ``iscrowd`` 0) of (N, H, W) bool masks."""
-    from pycocotools import mask as mask_utils
-    if len(masks) == 0:
-        return []
-    rles = mask_utils.encode(
-        np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8)))
-    bboxes = mask_utils.toBbox(rles)
-    areas = mask_utils.area(rles)
-    anns = []
-    for i, (rle, bbox, area,
-            cat) in enumerate(zip(rles, bboxes, areas, category_ids)):
-        anns.append({
-            'id': first_ann_id + i,
-            'image_id': image_id,
-            'category_id': int(cat),
-            'bbox': [float(v) for v in bbox],
-            'area': int(area),
-            'iscrowd': 0,
-            'segmentation': {
-                'size': [int(v) for v in rle['size']],
-                'counts': rle['counts'].decode('ascii')
-            }
-        })
-    return anns
 
 
 def _prepare_out_dir(out_dir: str, overwrite: bool) -> None:

@@ -44,6 +44,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from PIL import Image
 
+from mmboxcaseg.structures import masks_to_coco_annotations
+
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
                'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
                'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
@@ -111,7 +113,6 @@ def convert_image(task: Tuple[str, str], voc_root: str,
 
     The record is ``dict(width, height, anns=[(rle, bbox, area, cat)])``.
     """
-    from pycocotools import mask as mask_utils
     stem, source = task
     img_path = osp.join(voc_root, 'JPEGImages', stem + '.jpg')
     try:
@@ -129,17 +130,9 @@ def convert_image(task: Tuple[str, str], voc_root: str,
     if masks.shape[1:] != (height, width):
         return stem, (f'{source} mask is {masks.shape[2]}x{masks.shape[1]} '
                       f'but {img_path} is {width}x{height}')
-    anns = []
-    if len(masks):
-        rles = mask_utils.encode(
-            np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8)))
-        for rle, bbox, area, cat in zip(rles, mask_utils.toBbox(rles),
-                                        mask_utils.area(rles), cats):
-            rle = {
-                'size': [int(v) for v in rle['size']],
-                'counts': rle['counts'].decode('ascii')
-            }
-            anns.append((rle, [float(v) for v in bbox], int(area), int(cat)))
+    # ids are given when the images are assembled, in split order
+    anns = [(a['segmentation'], a['bbox'], a['area'], a['category_id'])
+            for a in masks_to_coco_annotations(masks, cats, 0, 0)]
     return stem, {'width': width, 'height': height, 'anns': anns}
 
 
