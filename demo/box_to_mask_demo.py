@@ -1,18 +1,27 @@
-"""Segment the given boxes of one image with BoxCaseg and draw the masks.
+"""Masks for boxes with BoxCaseg: one image, a folder, or a COCO json.
 
-Example::
+Examples::
 
-    python demo/box_to_mask_demo.py demo.jpg \
-        --config configs/_base_/models/boxcaseg_effnet_lite0.py \
-        --checkpoint work_dirs/boxcaseg/epoch_40.pth \
-        --boxes 10,20,200,180 150,40,300,260 --out result.png
+    # one image, boxes x1,y1,x2,y2 (negative coordinates are fine)
+    python demo/box_to_mask_demo.py photo.jpg --model CONFIG.py \\
+        --weights CKPT.pth --boxes 10,20,200,180 150,40,300,260 \\
+        --out-dir outputs/
+    # every image of a COCO json, with its boxes (and GT masks drawn)
+    python demo/box_to_mask_demo.py annotations.json --img-root imgs/ \\
+        --model CONFIG.py --weights CKPT.pth --out-dir outputs/ --draw-gt
+    # a folder of images with the boxes of a COCO json (by file name)
+    python demo/box_to_mask_demo.py imgs/ --boxes-json annotations.json ...
+
+Writes ``OUT_DIR/vis/<image>.png`` (masks drawn) and
+``OUT_DIR/preds/<image>.json`` (boxes, scores, RLE masks).
 """
 import argparse
+import re
 import sys
 
-import mmcv
-import numpy as np
-import torch
+# a box token such as -5,-3,100,120 (argparse takes a leading '-' for an
+# option; such tokens are passed on with a leading space)
+BOX_TOKEN = re.compile(r'^-?[\d.]+(,-?[\d.]+){3}$')
 
 
 def parse_box(text: str):
@@ -28,68 +37,59 @@ def parse_box(text: str):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('img', help='image file')
-    parser.add_argument('--config', required=True, help='BoxCaseg config')
     parser.add_argument(
-        '--checkpoint', help='trained weights (without: random weights)')
+        'inputs', help='an image file, a folder of images, or a COCO json')
+    parser.add_argument(
+        '--model',
+        required=True,
+        help='a BoxCaseg config file or a model name of model-index.yml')
+    parser.add_argument('--weights', help='checkpoint (default: the model\'s)')
     parser.add_argument(
         '--boxes',
         type=parse_box,
         nargs='+',
-        required=True,
-        help='boxes x1,y1,x2,y2 in image pixels')
-    parser.add_argument('--out', required=True, help='output image file')
-    parser.add_argument('--device', default='cpu')
+        help='boxes x1,y1,x2,y2 of a single image')
     parser.add_argument(
-        '--pred',
-        choices=['mixed', 'weak', 'salient', 'transferred', 'all'],
-        help='override the config\'s test_cfg.pred')
-    return parser.parse_args(argv)
+        '--boxes-json',
+        help='a COCO json (boxes matched by file name) or, with a COCO json '
+        'as input, a detector results json (image_id, bbox, score)')
+    parser.add_argument('--img-root', help='image folder of a COCO json')
+    parser.add_argument('--out-dir', default='outputs', help='output folder')
+    parser.add_argument('--device', default=None, help='cpu, cuda:0, ...')
+    parser.add_argument(
+        '--refine', action='store_true', help='GrabCut refinement')
+    parser.add_argument(
+        '--draw-gt', action='store_true', help='draw GT masks beside')
+    parser.add_argument('--show', action='store_true', help='show windows')
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return parser.parse_args(
+        [' ' + a if BOX_TOKEN.match(a) else a for a in argv])
 
 
-def draw(image: np.ndarray, boxes: np.ndarray, masks: np.ndarray,
-         out_file: str) -> None:
-    """Draw boxes and masks with mmdet's DetLocalVisualizer."""
-    from mmdet.structures import DetDataSample
-    from mmdet.visualization import DetLocalVisualizer
-    from mmengine.structures import InstanceData
-
-    n = len(boxes)
-    instances = InstanceData(
-        bboxes=torch.as_tensor(boxes, dtype=torch.float32),
-        masks=torch.from_numpy(masks),
-        labels=torch.arange(n),
-        scores=torch.ones(n))
-    sample = DetDataSample(pred_instances=instances)
-    visualizer = DetLocalVisualizer(name='box_to_mask_demo')
-    visualizer.dataset_meta = dict(
-        classes=tuple(f'box {i}' for i in range(n)), palette='random')
-    visualizer.add_datasample(
-        'demo',
-        mmcv.bgr2rgb(image),
-        sample,
-        draw_gt=False,
-        show=False,
-        out_file=out_file,
-        pred_score_thr=0)
-
-
-def main(argv=None):
+def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmboxcaseg.apis import init_segmentor, segment_boxes
-    cfg_options = {'model.test_cfg.pred': args.pred} if args.pred else None
-    model = init_segmentor(args.config, args.checkpoint, args.device,
-                           cfg_options)
-    image = mmcv.imread(args.img, flag='color')
-    boxes = np.array(args.boxes, dtype=np.float64)
-    masks = segment_boxes(model, image, boxes)
-    draw(image, boxes, masks, args.out)
-    areas = ', '.join(str(int(m.sum())) for m in masks)
-    print(f'{len(masks)} masks (pixels: {areas}) drawn to {args.out}')
+    from mmboxcaseg.apis import BoxCasegInferencer
+    inferencer = BoxCasegInferencer(
+        args.model,
+        args.weights,
+        device=args.device,
+        refine=True if args.refine else None)
+    boxes = args.boxes if args.boxes is not None else args.boxes_json
+    out = inferencer(
+        args.inputs,
+        boxes=boxes,
+        img_root=args.img_root,
+        out_dir=args.out_dir,
+        draw_gt=args.draw_gt,
+        show=args.show)
+    preds = out['predictions']
+    n = sum(len(p['scores']) for p in preds)
+    print(f'{n} masks of {len(preds)} image(s) written to {args.out_dir}/')
+    return 0
 
 
 if __name__ == '__main__':
     try:
-        main()
+        sys.exit(main())
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')

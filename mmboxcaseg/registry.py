@@ -90,10 +90,3 @@ VISBACKENDS = Registry(
     'vis_backend',
     parent=MMDET_VISBACKENDS,
     locations=['mmboxcaseg.visualization'])
-
-# Our own root registry: the generators that turn boxes into proxy masks
-# (``boxcaseg``, ``boxfill``, ``grabcut``); see mmboxcaseg/proxy/generators.py.
-PROXY_GENERATORS = Registry(
-    'proxy mask generator',
-    scope='mmboxcaseg',
-    locations=['mmboxcaseg.proxy.generators'])

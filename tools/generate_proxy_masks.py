@@ -7,15 +7,14 @@ Examples::
         --config configs/boxcaseg/CFG.py --checkpoint boxcaseg.pth
     python tools/generate_proxy_masks.py ... --generator boxfill --nproc 4
     torchrun --nproc_per_node=2 tools/generate_proxy_masks.py ... \\
-        --launcher pytorch --device cuda
+        --launcher pytorch
 
 See docs/proxy_masks.md.
 """
 import argparse
 import sys
 
-from mmboxcaseg.proxy import (ProxyInputError, ProxyOptions,
-                              generate_proxy_masks)
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -31,9 +30,25 @@ def parse_args(argv=None):
     p.add_argument(
         '--generator',
         default='boxcaseg',
-        help='boxcaseg | boxfill | grabcut (default: boxcaseg)')
+        choices=['boxcaseg', 'boxfill', 'grabcut'],
+        help='default: boxcaseg')
     p.add_argument('--config', help='BoxCaseg segmentor config')
     p.add_argument('--checkpoint', help='BoxCaseg segmentor checkpoint')
+    p.add_argument(
+        '--random-weights',
+        action='store_true',
+        help='run boxcaseg without a checkpoint (benchmarks only: the masks '
+        'are meaningless)')
+    p.add_argument(
+        '--refine',
+        action='store_true',
+        help="refine boxcaseg's masks by GrabCut seeded from the network's "
+        'probabilities (model.test_cfg.refine=dict(type="GrabCutRefine"))')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of --config, e.g. model.test_cfg.pred=mixed')
     p.add_argument(
         '--drop-thr',
         type=float,
@@ -41,15 +56,27 @@ def parse_args(argv=None):
         help='ignore masks whose proxy box agreement is below this'
         ' (0 ignores none; default 0.95)')
     p.add_argument(
+        '--agreement',
+        default='snapped',
+        choices=['snapped', 'literal'],
+        help='snapped (default): forgive a pixel of quantisation per side; '
+        "literal: the paper's IoU with the float box")
+    p.add_argument(
         '--no-merge',
         action='store_true',
         help='do not merge overlapping masks')
     p.add_argument(
-        '--batch-size',
+        '--batch-size', type=int, default=4, help='images per batch')
+    p.add_argument(
+        '--num-workers',
         type=int,
-        default=16,
-        help='instances per generator call / forward pass')
-    p.add_argument('--device', default='cpu', help='cpu | cuda | cuda:N')
+        default=2,
+        help='data loader processes per rank (decode + crop ahead)')
+    p.add_argument(
+        '--post-threads',
+        type=int,
+        default=1,
+        help='threads per rank for refine / paste / merge / drop / RLE')
     p.add_argument(
         '--resume',
         action='store_true',
@@ -61,16 +88,15 @@ def parse_args(argv=None):
         type=int,
         default=1,
         help='local processes (without torchrun)')
-    p.add_argument(
-        '--num-threads',
-        type=int,
-        default=4,
-        help='image-reading threads per process')
     p.add_argument('--no-progress', action='store_true')
     p.add_argument(
         '--keep-parts',
         action='store_true',
-        help='keep the per-shard part files after merging')
+        help='keep the per-rank part files after merging')
+    p.add_argument(
+        '--allow-outside-root',
+        action='store_true',
+        help='read images whose file_name is absolute or leaves --img-root')
     p.add_argument(
         '--local_rank',
         '--local-rank',
@@ -82,6 +108,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from mmboxcaseg.proxy import (ProxyInputError, ProxyOptions,
+                                  generate_proxy_masks)
     opts = ProxyOptions(
         ann_file=args.ann_file,
         img_root=args.img_root,
@@ -89,17 +117,22 @@ def main(argv=None) -> int:
         generator=args.generator,
         config=args.config,
         checkpoint=args.checkpoint,
+        random_weights=args.random_weights,
+        refine=args.refine,
+        cfg_options=args.cfg_options,
         drop_thr=args.drop_thr,
+        agreement=args.agreement,
         merge=not args.no_merge,
         batch_size=args.batch_size,
-        device=args.device,
+        num_workers=args.num_workers,
+        post_threads=args.post_threads,
         resume=args.resume,
         report=args.report,
         launcher=args.launcher,
         nproc=args.nproc,
-        num_threads=args.num_threads,
         progress=not args.no_progress,
-        keep_parts=args.keep_parts)
+        keep_parts=args.keep_parts,
+        allow_outside_root=args.allow_outside_root)
     try:
         generate_proxy_masks(opts)
     except ProxyInputError as e:

@@ -140,7 +140,18 @@ step "mmengine, mmdet, mmpretrain, runtime + test requirements, mmboxcaseg (edit
 "${PIP[@]}" install -q -r requirements/mminstall.txt -r requirements/runtime.txt \
   -r requirements/tests.txt -r requirements/optional.txt \
   || fail "could not install the requirements"
+# openmim for `mim search/train/test mmboxcaseg`, without its data-download
+# dependencies (opendatalab -> openxlab pins setuptools 60, which breaks torch)
+"${PIP[@]}" install -q -r requirements/mim.txt || fail "could not install requirements/mim.txt"
+"${PIP[@]}" install -q --no-deps "openmim==0.3.9" || fail "could not install openmim"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e . || fail "could not install mmboxcaseg in editable mode"
+# An editable (PEP 660) install leaves no mmboxcaseg/ in site-packages, where
+# `mim search|train|test mmboxcaseg` (openmim) and MMEngine's `pkg::` configs
+# look for the package's .mim folder: point a link there at the source tree.
+SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if [ ! -e "$SITE/mmboxcaseg" ] || [ -L "$SITE/mmboxcaseg" ]; then
+  ln -sfn "$ROOT/mmboxcaseg" "$SITE/mmboxcaseg"
+fi
 
 CURRENT_STEP="check imports"
 "$PY" -c "import mmboxcaseg, mmcv.ops, mmdet, mmpretrain; print('mmboxcaseg', mmboxcaseg.__version__, '| mmcv', mmcv.__version__, '| mmdet', mmdet.__version__, '| mmpretrain', mmpretrain.__version__)" \

@@ -1,18 +1,21 @@
 """Evaluate a checkpoint with the config's test loop and metrics.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out RESULTS.pkl]
+        [--show] [--show-dir DIR] [--wait-time S] [--tta]
         [--cfg-options key=value ...] [--launcher none|pytorch|slurm|mpi]
+
+Multi-process: ``tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS``.
 """
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import DictAction
-from mmengine.evaluator import DumpResults
 
-from mmboxcaseg.utils import register_all_modules
-from mmboxcaseg.utils.launch import (build_runner, load_config,
-                                     prepare_distributed)
+from mmboxcaseg.utils import CheckpointRefused, register_all_modules
+from mmboxcaseg.utils.launch import (build_runner, load_config, load_weights,
+                                     prepare_distributed,
+                                     shutdown_distributed)
 
 
 def parse_args(argv=None):
@@ -21,7 +24,21 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the metrics')
     parser.add_argument(
-        '--out', help='dump the predictions to a pickle file (.pkl)')
+        '--out',
+        help='dump every instance (id, RLE mask, score, IoU) to a .pkl file')
+    parser.add_argument(
+        '--show', action='store_true', help='show the predictions')
+    parser.add_argument(
+        '--show-dir',
+        help='save the pictures of the predictions in this folder (relative '
+        'to the work dir, as in mmdet)')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds per shown image')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation: also predict the flipped crops '
+        '(model.test_cfg.flip=True)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -44,18 +61,38 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        raise SystemExit('--out must be a .pkl file')
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
-    cfg.load_from = args.checkpoint
-
-    prepare_distributed(cfg)
-    runner = build_runner(cfg)
+    if args.show or args.show_dir:
+        hook = cfg.default_hooks.get('visualization', None)
+        if hook is None:
+            raise SystemExit('--show / --show-dir need '
+                             'default_hooks.visualization in the config')
+        hook['draw'] = True
+        hook['show'] = bool(args.show)
+        hook['wait_time'] = args.wait_time
+        if args.show_dir:
+            hook['test_out_dir'] = args.show_dir
+    if args.tta:
+        cfg.model.setdefault('test_cfg', {})['flip'] = True
     if args.out is not None:
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise SystemExit('--out must be a .pkl file')
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
-    runner.test()
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        evaluator = cfg.test_evaluator
+        if isinstance(evaluator, (list, tuple)):
+            evaluator = evaluator[0]
+        evaluator['out_file'] = args.out
+    try:
+        prepare_distributed(cfg)
+        runner = build_runner(cfg)
+        try:
+            load_weights(runner, args.checkpoint)
+        except CheckpointRefused as e:
+            raise SystemExit(f'error: {e}') from None
+        runner.test()
+    finally:
+        shutdown_distributed()
 
 
 if __name__ == '__main__':

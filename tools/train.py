@@ -13,7 +13,8 @@ from mmengine.config import DictAction
 
 from mmboxcaseg.utils import register_all_modules
 from mmboxcaseg.utils.launch import (build_runner, load_config,
-                                     prepare_distributed)
+                                     prepare_distributed,
+                                     shutdown_distributed)
 
 
 def parse_args(argv=None):
@@ -78,9 +79,12 @@ def main(argv=None):
         cfg.resume = True
         cfg.load_from = args.resume
 
-    prepare_distributed(cfg)
-    runner = build_runner(cfg)
-    runner.train()
+    try:
+        prepare_distributed(cfg)
+        runner = build_runner(cfg)
+        runner.train()
+    finally:
+        shutdown_distributed()
 
 
 if __name__ == '__main__':

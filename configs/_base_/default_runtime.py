@@ -6,7 +6,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='mmdet.DetVisualizationHook'))
+    visualization=dict(type='BoxMaskVisualizationHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -15,9 +15,7 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='mmdet.DetLocalVisualizer', vis_backends=vis_backends,
-    name='visualizer')
+visualizer = dict(type='BoxMaskVisualizer', vis_backends=vis_backends)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 
 log_level = 'INFO'

@@ -22,10 +22,9 @@ salient_pipeline = [
     dict(type='PackBoxCasegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TightBoxCrop'),
-    dict(type='Resize', scale=test_scale, keep_ratio=False),
-    dict(type='PackBoxCasegInputs'),
+    dict(type='LoadBoxImage'),
+    dict(type='BoxCrops', scale=test_scale),
+    dict(type='PackBoxImageInputs'),
 ]
 train_dataloader = dict(
     dataset=dict(datasets=[

@@ -1,7 +1,4 @@
-from .inference import (config_crop_size, init_segmentor, predict_region_masks,
-                        segment_boxes)
+from .inference import init_segmentor, segment_boxes
+from .inferencer import BoxCasegInferencer
 
-__all__ = [
-    'config_crop_size', 'init_segmentor', 'predict_region_masks',
-    'segment_boxes'
-]
+__all__ = ['BoxCasegInferencer', 'init_segmentor', 'segment_boxes']

@@ -1,4 +1,4 @@
-"""COCO-format ground-truth boxes with BoxCaseg proxy masks."""
+"""COCO-format ground-truth boxes with BoxCaseg proxy masks (stage 3)."""
 import json
 from typing import List, Optional, Union
 
@@ -6,7 +6,9 @@ from mmdet.datasets import CocoDataset
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
+from mmboxcaseg.proxy.drop import is_dropped
 from mmboxcaseg.registry import DATASETS
+from .synthetic import SYNTHETIC_CLASSES, SYNTHETIC_PALETTE
 
 
 @DATASETS.register_module()
@@ -16,7 +18,8 @@ class ProxyCocoDataset(CocoDataset):
     Each annotation holds a real box, a proxy mask in ``segmentation`` (RLE),
     ``proxy_agreement`` (float, the IoU of the mask's tight box with the box)
     and ``mask_ignored`` (bool, missing = False): a dropped mask, to be ignored
-    in the mask loss only (method-spec section 6). Every parsed instance gets
+    in the mask loss only (BoxCaseg, arXiv 2104.01526, Sec. 3.4). Every
+    parsed instance gets
     ``instances[i]['mask_ignored']`` (bool) and, when present,
     ``instances[i]['proxy_agreement']`` (float); the rest is ``CocoDataset``'s.
 
@@ -25,8 +28,8 @@ class ProxyCocoDataset(CocoDataset):
 
     Args:
         agreement_thr (float, optional): re-decide the drop at load time:
-            ``mask_ignored = proxy_agreement < agreement_thr`` (the rule of
-            :func:`mmboxcaseg.proxy.drop.drop_by_box_agreement`), so a sweep
+            ``mask_ignored = proxy_agreement < agreement_thr`` (the one rule,
+            :func:`mmboxcaseg.proxy.drop.is_dropped`), so a sweep
             over thresholds needs no new proxy file. Every annotation must then
             carry ``proxy_agreement``. None (default) uses the file's
             ``mask_ignored``.
@@ -96,7 +99,7 @@ class ProxyCocoDataset(CocoDataset):
                 raise ValueError(
                     f'{where} has proxy_agreement={agreement!r}, but '
                     f'agreement_thr={self.agreement_thr} needs a number')
-            return float(agreement) < self.agreement_thr
+            return bool(is_dropped(agreement, self.agreement_thr))
         flag = ann.get('mask_ignored', False)
         if flag not in (True, False) or not isinstance(flag, (bool, int)):
             raise ValueError(
@@ -117,3 +120,11 @@ class ProxyCocoDataset(CocoDataset):
             f'{self.ann_file}: the classes {missing} of the dataset '
             f"metainfo are not category names of the file (it has "
             f'{sorted(names)}); set metainfo=dict(classes=...) to match')
+
+
+@DATASETS.register_module()
+class SyntheticShapesDataset(CocoDataset):
+    """COCO-format dataset of the generated demo scenes (5 shape classes,
+    :func:`mmboxcaseg.datasets.generate_synthetic_dataset`)."""
+
+    METAINFO = {'classes': SYNTHETIC_CLASSES, 'palette': SYNTHETIC_PALETTE}

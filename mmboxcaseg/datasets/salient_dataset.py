@@ -15,11 +15,13 @@ A missing mask is an error, not a skip: it means a wrong ``mask_dir`` or
 remaining images would silently change the salient set. The error names the
 folder, the count and the first missing files.
 """
+import logging
 import os.path as osp
 from typing import List
 
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import get_text, isdir, join_path, list_dir_or_file
+from mmengine.logging import print_log
 
 from mmboxcaseg.registry import DATASETS
 
@@ -43,6 +45,9 @@ class SalientDataset(BaseDataset):
         mask_suffix (str): mask file suffix. Defaults to ``'.png'``.
         ann_file (str): optional list of image names, one per line (relative
             to ``data_root`` unless absolute). Defaults to ``''`` (all).
+        check_images (bool): check every pair's headers up front: an
+            unreadable file or a mask whose size differs from its image's is
+            left out, counted in the log (default).
         **kwargs: the rest of :class:`mmengine.dataset.BaseDataset`.
     """
     source = 'salient'
@@ -54,7 +59,9 @@ class SalientDataset(BaseDataset):
                  img_suffix: str = '.jpg',
                  mask_suffix: str = '.png',
                  ann_file: str = '',
+                 check_images: bool = True,
                  **kwargs) -> None:
+        self.check_images = bool(check_images)
         self.img_suffix = img_suffix
         self.mask_suffix = mask_suffix
         super().__init__(
@@ -118,9 +125,47 @@ class SalientDataset(BaseDataset):
                 f'{len(lost)} of {len(stems)} images have no mask in '
                 f'{mask_dir}, e.g. {lost[:_SHOW]} (check mask_dir and '
                 f'mask_suffix)')
-        return [
+        pairs = [
             dict(
                 img_path=join_path(img_dir, s + self.img_suffix),
                 seg_map_path=join_path(mask_dir, s + self.mask_suffix),
                 source=self.source) for s in stems
         ]
+        if self.check_images:
+            pairs = self._check_pairs(pairs)
+        return pairs
+
+    def _check_pairs(self, pairs: List[dict]) -> List[dict]:
+        """Drop pairs whose files cannot be read or whose image and mask
+        sizes differ (headers only), counted in the log."""
+        from .image_files import image_size
+        from concurrent.futures import ThreadPoolExecutor
+
+        def problem(pair):
+            img = image_size(pair['img_path'])
+            mask = image_size(pair['seg_map_path'])
+            if isinstance(img, str):
+                return f'{img}: {pair["img_path"]}'
+            if isinstance(mask, str):
+                return f'{mask.replace("image", "mask")}: ' \
+                       f'{pair["seg_map_path"]}'
+            if img != mask:
+                return (f'mask_size_mismatch: {pair["seg_map_path"]} is '
+                        f'{mask} (h, w), its image {img}')
+            return None
+
+        with ThreadPoolExecutor(8) as pool:
+            problems = list(pool.map(problem, pairs))
+        bad = [p for p in problems if p is not None]
+        if bad:
+            print_log(
+                f'{self.data_root}: skipped {len(bad)} of {len(pairs)} '
+                f'salient pairs: {"; ".join(bad[:_SHOW])}'
+                f'{" ..." if len(bad) > _SHOW else ""}',
+                logger='current',
+                level=logging.WARNING)
+        kept = [p for p, b in zip(pairs, problems) if b is None]
+        if not kept:
+            raise FileNotFoundError(f'{self.data_root}: no usable salient '
+                                    f'pair ({bad[0]})')
+        return kept

@@ -31,13 +31,11 @@ import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
-from mmdet.datasets import CocoDataset
 
-from mmboxcaseg.registry import DATASETS
 from mmboxcaseg.structures import masks_to_coco_annotations
 
 SYNTHETIC_CLASSES = ('ellipse', 'star', 'blob', 'polygon', 'crescent')
@@ -47,13 +45,6 @@ META_FILE = 'synthetic_meta.json'
 _STREAMS = {'salient': 0, 'train': 1, 'val': 2}
 _SMOOTH_VERTICES = 96
 _MIN_CONTRAST = 90.0  # min L2 distance (0-255 RGB) object vs background
-
-
-@DATASETS.register_module()
-class SyntheticShapesDataset(CocoDataset):
-    """COCO-format dataset of the synthetic scenes (5 shape classes)."""
-
-    METAINFO = {'classes': SYNTHETIC_CLASSES, 'palette': SYNTHETIC_PALETTE}
 
 
 def shape_outline(rng: np.random.Generator,

@@ -1,21 +1,18 @@
 """Stage 2: proxy masks from boxes (generate, merge, drop), see
 docs/proxy_masks.md."""
-from .coco_input import (SKIP_REASONS, ProxyInput, ProxyInputError,
-                         load_proxy_input)
-from .converter import ProxyOptions, generate_proxy_masks
-from .drop import aligned_box_iou, drop_by_box_agreement, mask_tight_boxes
-from .generators import (BaseProxyGenerator, BoxCasegGenerator,
-                         BoxFillGenerator, GrabCutGenerator)
+from .drop import (aligned_box_iou, box_agreement, drop_by_box_agreement,
+                   is_dropped, mask_tight_boxes)
+from .image_records import ProxySettings, image_records
 from .merge import merge_smaller_first
+from .options import ProxyInputError, ProxyOptions, check_options
 from .report import build_report, format_report
-from .rle import empty_rle, encode_masks
-from .timers import StageTimers
+from .run import generate_proxy_masks, proxy_config
+from .writer import ProxyMaskWriter
 
 __all__ = [
-    'merge_smaller_first', 'drop_by_box_agreement', 'mask_tight_boxes',
-    'aligned_box_iou', 'BaseProxyGenerator', 'BoxFillGenerator',
-    'GrabCutGenerator', 'BoxCasegGenerator', 'ProxyOptions',
-    'generate_proxy_masks', 'ProxyInput', 'ProxyInputError',
-    'load_proxy_input', 'SKIP_REASONS', 'build_report', 'format_report',
-    'encode_masks', 'empty_rle', 'StageTimers'
+    'merge_smaller_first', 'drop_by_box_agreement', 'box_agreement',
+    'is_dropped', 'mask_tight_boxes', 'aligned_box_iou', 'ProxySettings',
+    'image_records', 'ProxyOptions', 'ProxyInputError', 'check_options',
+    'generate_proxy_masks', 'proxy_config', 'ProxyMaskWriter',
+    'build_report', 'format_report'
 ]

@@ -15,9 +15,9 @@ from collections import Counter
 from contextlib import ExitStack
 from typing import Dict, List
 
-from .coco_input import SKIP_REASONS, ProxyInput
+from mmboxcaseg.structures.coco_index import SKIP_REASONS, CocoIndex
+from mmboxcaseg.structures.coco_masks import empty_rle
 from .part_file import PartState, dumps, iter_records
-from .rle import empty_rle
 
 
 def atomic_write(path: str):
@@ -87,7 +87,7 @@ class PartIndex:
         return json.loads(f.readline())
 
 
-def assemble_output(inp: ProxyInput, index: PartIndex, out: str) -> dict:
+def assemble_output(inp: CocoIndex, index: PartIndex, out: str) -> dict:
     """Write the output json and gather what the report needs.
 
     Returns:

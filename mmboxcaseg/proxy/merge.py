@@ -1,4 +1,4 @@
-"""Merge via "smaller object better" (BoxCaseg, method-spec section 6).
+"""Merge via "smaller object better" (BoxCaseg, arXiv 2104.01526, Sec. 3.4).
 
 Each pixel of an image belongs to at most one object. Where several proxy
 masks claim a pixel, the pixel goes to the mask of the smallest box, since a

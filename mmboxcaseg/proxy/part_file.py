@@ -3,18 +3,26 @@
 A part file is written by one shard (rank ``r`` of ``W``) and holds, line by
 line::
 
-    {"header": {...}}                      # what produced it (see converter)
+    {"header": {...}}                      # what produced it (see run.py)
     {"id": 7, "segmentation": ..., ...}    # one line per annotation
-    {"image": 3, "n": 2}                   # image 3 is complete (2 lines)
-    ...
+    {"image": 3, "idx": 5, "n": 2}         # image 3 (data set index 5) is
+    ...                                    # complete, with its 2 lines
     {"done": 118}                          # the shard finished 118 images
 
 Lines of an image are written with one ``write`` and flushed. After a kill,
 :func:`scan_part` finds the last complete image (ignoring a truncated last
 line or an image without its closing line) and :class:`PartWriter` cuts the
-file there and appends, so that a resumed shard writes exactly the lines an
-uninterrupted one would.
+file there and appends; :class:`~mmboxcaseg.datasets.ProxyShardSampler`
+starts after the last complete image. A box's mask does not depend on the
+other images of its batch (:meth:`BoxCaseg.predict`), so a resumed shard
+writes exactly the lines an uninterrupted one would.
+
+A writer holds an exclusive ``flock`` on its part file while it runs: a
+second run on the same output stops with an error instead of cutting the
+first run's file.
 """
+import fcntl
+import glob
 import json
 import os
 import os.path as osp
@@ -22,7 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Tuple
 
-from .coco_input import ProxyInputError
+from .options import ProxyInputError
 
 
 def dumps(obj) -> str:
@@ -39,6 +47,7 @@ class PartState:
     """What a part file holds up to its last complete image."""
     header: Optional[dict] = None
     images: List = field(default_factory=list)  # committed image ids
+    last_idx: int = -1  # data set index of the last committed image
     commit_offset: int = 0  # bytes up to the last complete image
     done: bool = False
     stats: Counter = field(default_factory=Counter)  # generator events
@@ -67,6 +76,7 @@ def scan_part(path: str) -> PartState:
                 state.commit_offset = end
             elif 'image' in obj:
                 state.images.append(obj['image'])
+                state.last_idx = int(obj.get('idx', state.last_idx))
                 state.stats.update(obj.get('stats', {}))
                 state.commit_offset = end
             elif 'done' in obj:
@@ -112,6 +122,14 @@ class PartWriter:
     def __init__(self, path: str, header: dict, resume: bool) -> None:
         self.path = path
         self.state = PartState(header=header)
+        self._lock = open(path + '.lock', 'a')
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock.close()
+            raise ProxyInputError(
+                f'{path} is being written by another run; wait for it to '
+                'end (or stop it) before starting this one') from None
         if resume and osp.isfile(path):
             state = scan_part(path)
             if state.header is None:
@@ -145,14 +163,18 @@ class PartWriter:
     def write_image(self,
                     image_id,
                     records: List[dict],
-                    stats: Optional[dict] = None) -> None:
+                    stats: Optional[dict] = None,
+                    idx: Optional[int] = None) -> None:
         """Append the records of one image and its closing line, flushed.
 
-        ``stats`` (generator event counts of this image) go on the closing
-        line.
+        ``stats`` (event counts of this image, e.g. ``grabcut_fallback``)
+        and ``idx`` (its data set index) go on the closing line.
         """
         lines = [dumps(r) for r in records]
         close = {'image': image_id, 'n': len(records)}
+        if idx is not None:
+            close['idx'] = int(idx)
+            self.state.last_idx = int(idx)
         if stats:
             close['stats'] = {k: int(v) for k, v in sorted(stats.items())}
         lines.append(dumps(close))
@@ -168,9 +190,28 @@ class PartWriter:
             self.state.done = True
         self._f.flush()
         os.fsync(self._f.fileno())
-        self._f.close()
+        self.close()
 
     def close(self) -> None:
         if not self._f.closed:
             self._f.flush()
             self._f.close()
+        if not self._lock.closed:
+            self._lock.close()  # the lock file goes with the parts folder
+
+
+def remove_parts(parts_dir: str,
+                 keep_dir: bool = False,
+                 keep_world: Optional[int] = None) -> None:
+    """Delete what a run keeps in its part folder (parts, their locks,
+    timings, the run's log folders), then the folder unless ``keep_dir``.
+    ``keep_world`` spares the parts of a run with that many ranks."""
+    import shutil
+    for pattern in ('part-*-of-*.jsonl', 'timing-*.json', 'error-*.txt'):
+        for p in glob.glob(osp.join(parts_dir, pattern)):
+            if keep_world is not None and p.endswith(
+                    f'-of-{keep_world:05d}.jsonl'):
+                continue
+            os.remove(p)
+    if not keep_dir:
+        shutil.rmtree(parts_dir, ignore_errors=True)

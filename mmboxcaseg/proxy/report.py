@@ -1,13 +1,15 @@
 """The converter's report: skips, drop rates, agreement and GT quality."""
 from collections import Counter
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 from terminaltables import AsciiTable
 
 from mmboxcaseg.evaluation.functional import summarize_instance_ious
-from .coco_input import SKIP_REASONS
-from .timers import STAGES
+from mmboxcaseg.structures.coco_index import SKIP_REASONS
+
+# per-instance stage times of a run (summed over ranks)
+STAGES = ('load', 'inference', 'postprocess', 'write', 'assemble')
 
 DROP_THRESHOLDS = (0.5, 0.75, 0.85, 0.9, 0.95)
 
@@ -136,31 +138,14 @@ def format_report(report: dict) -> str:
     if 'timing' in report:
         t = report['timing']
         n = max(report['processed'], 1)
-        t_rows = [['stage', 'seconds (all shards)', 'ms / instance']]
-        for k in STAGES + ('shard_wall', ):
+        t_rows = [['stage', 'seconds (all ranks)', 'ms / instance']]
+        for k in STAGES:
             if k in t:
                 t_rows.append([k, f'{t[k]:.2f}', f'{1e3 * t[k] / n:.3f}'])
         t_rows.append([
-            'wall ({} shard(s), incl. assembly)'.format(t.get('shards', 1)),
+            'wall ({} rank(s))'.format(t.get('shards', 1)),
             f'{t.get("wall", 0):.2f}',
             f'{t.get("instances_per_s", 0):.1f} instances/s'
         ])
-        t_rows.append([
-            'processing (slowest shard, no setup)',
-            f'{t.get("processing_wall", 0):.2f}',
-            f'{t.get("processing_instances_per_s", 0):.1f} '
-            'instances/s'
-        ])
         out.append(AsciiTable(t_rows).table)
     return '\n'.join(out)
-
-
-def timing_summary(shard_timings: List[dict], wall: float) -> dict:
-    """Stage seconds summed over shards plus the run's wall time."""
-    total: Dict[str, float] = Counter()
-    for t in shard_timings:
-        for k, v in t.items():
-            total[k] += float(v)
-    out = {k: round(float(v), 4) for k, v in total.items()}
-    out['wall'] = round(float(wall), 4)
-    return out

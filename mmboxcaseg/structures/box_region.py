@@ -36,8 +36,10 @@ def box_regions(boxes: np.ndarray, img_shape: Tuple[int, int]) -> np.ndarray:
     return np.stack([x0, y0, x1, y1], axis=1).astype(np.int64)
 
 
-def paste_masks(local_masks: Sequence[np.ndarray], regions: np.ndarray,
-                img_shape: Tuple[int, int]) -> np.ndarray:
+def paste_masks(local_masks: Sequence[np.ndarray],
+                regions: np.ndarray,
+                img_shape: Tuple[int, int],
+                column_major: bool = False) -> np.ndarray:
     """Paste box-local masks into full-image masks.
 
     Args:
@@ -45,15 +47,21 @@ def paste_masks(local_masks: Sequence[np.ndarray], regions: np.ndarray,
             ``(y1 - y0, x1 - x0)`` of ``regions[i]``.
         regions (np.ndarray): (N, 4) int regions from :func:`box_regions`.
         img_shape (tuple): ``(H, W)``.
+        column_major (bool): store each mask column-major (a view of an
+            ``(N, W, H)`` array), the layout pycocotools encodes without a
+            copy and numpy's elementwise operations keep.
 
     Returns:
         np.ndarray: (N, H, W) bool.
     """
     h, w = int(img_shape[0]), int(img_shape[1])
-    out = np.zeros((len(local_masks), h, w), dtype=bool)
+    n = len(local_masks)
+    out = np.zeros((n, w, h), dtype=bool).transpose(0, 2, 1) \
+        if column_major else np.zeros((n, h, w), dtype=bool)
     for i, (m, (x0, y0, x1, y1)) in enumerate(zip(local_masks, regions)):
-        if m.shape != (y1 - y0, x1 - x0):
-            raise ValueError(f'mask {i} has shape {m.shape}, but its region '
-                             f'{(x0, y0, x1, y1)} needs {(y1 - y0, x1 - x0)}')
+        if np.shape(m) != (y1 - y0, x1 - x0):
+            raise ValueError(f'mask {i} has shape {np.shape(m)}, but its '
+                             f'region {(x0, y0, x1, y1)} needs '
+                             f'{(y1 - y0, x1 - x0)}')
         out[i, y0:y1, x0:x1] = m
     return out

@@ -65,3 +65,53 @@ def register_safe_globals() -> None:
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is not None:
         add(mmengine_checkpoint_types())
+
+
+class CheckpointRefused(Exception):
+    """A checkpoint holding types that loading with ``weights_only`` does
+    not allow (the message says what and how to load a trusted file)."""
+
+
+def explain_refusal(path: str, error: BaseException) -> str:
+    """A message for a checkpoint torch's ``weights_only`` loader refused.
+
+    torch's own message suggests ``weights_only=False``, which lets the
+    file run arbitrary code; say instead which type was refused and how a
+    user who trusts the file can load it.
+    """
+    detail = str(error)
+    found = [
+        line.strip() for line in detail.splitlines()
+        if 'Unsupported global' in line or 'GLOBAL' in line
+    ]
+    what = found[0] if found else detail.splitlines()[0][:200]
+    return (f'checkpoint {path} holds Python objects that are not allowed '
+            f'when loading weights safely ({what}); loading it could run '
+            'code from the file. If you trust the file (e.g. you wrote it '
+            'yourself with another version), load it with '
+            'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 set in the environment.')
+
+
+def is_refusal(error: BaseException) -> bool:
+    """Whether ``error`` is torch refusing a ``weights_only`` load."""
+    return isinstance(error, pickle.UnpicklingError) and \
+        'weights_only' in str(error).lower().replace(' ', '_')
+
+
+def load_strictly(load, checkpoint: str) -> None:
+    """Run ``load()`` (a strict weight load of ``checkpoint``) and turn
+    torch's refusals and key mismatches into :class:`CheckpointRefused`
+    with a message that names the file and the first mismatching keys."""
+    try:
+        load()
+    except Exception as e:  # noqa: B902  (torch raises several types)
+        if is_refusal(e):
+            raise CheckpointRefused(explain_refusal(checkpoint, e)) from None
+        if isinstance(e, RuntimeError) and 'state_dict' in str(e):
+            lines = [ln.strip() for ln in str(e).splitlines()[1:]
+                     if ln.strip()]
+            detail = '; '.join(lines)[:400] or str(e).splitlines()[0]
+            raise CheckpointRefused(
+                f'checkpoint {checkpoint} does not fit the model of the '
+                f'config: {detail}') from None
+        raise

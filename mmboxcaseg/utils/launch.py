@@ -1,4 +1,5 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: config, runner, CPU dist."""
+import datetime
 import os.path as osp
 from typing import Optional
 
@@ -54,7 +55,27 @@ def prepare_distributed(cfg: Config) -> None:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     if cfg.launcher == 'pytorch' and not dist.is_initialized():
-        dist.init_process_group(backend='gloo')  # env:// set by torchrun
+        timeout = dist_cfg.get('timeout', None)
+        kwargs = dict(timeout=datetime.timedelta(seconds=timeout)) \
+            if timeout is not None else dict()
+        dist.init_process_group(backend='gloo', **kwargs)  # env:// (torchrun)
+
+
+def shutdown_distributed() -> None:
+    """Destroy the default process group before the interpreter exits.
+
+    MMEngine never does. With gloo, a process that exits with the group alive
+    can abort at interpreter shutdown ("terminate called without an active
+    exception", SIGABRT, torchrun's ``exitcode: -6``): gloo's C++ worker
+    threads still hold work objects whose tensors reference Python objects,
+    and destroying them during finalisation needs the GIL of a dying
+    interpreter. It shows only when a worker thread happens to hold such an
+    object at exit, so rarely and more often on a loaded machine. Tools call
+    this in a ``finally`` block, so every exit path (success, error, Ctrl-C)
+    tears the group down while the interpreter is whole.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def flush_denormals() -> None:
@@ -69,9 +90,21 @@ def flush_denormals() -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """``Runner.from_cfg``, or the registered runner named by ``runner_type``."""
+    """``Runner.from_cfg``, or the registered runner of ``runner_type``."""
     flush_denormals()
     if 'runner_type' in cfg:
         from mmboxcaseg.registry import RUNNERS
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def load_weights(runner: Runner, checkpoint: str) -> None:
+    """Load weights into a runner's model; every key must match.
+
+    Raises:
+        CheckpointRefused: the file holds types that are not allowed, or its
+            weights do not fit the model (the message says which and why).
+    """
+    from .checkpoint import load_strictly
+    load_strictly(lambda: runner.load_checkpoint(checkpoint, strict=True),
+                  checkpoint)

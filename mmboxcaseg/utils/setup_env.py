@@ -12,8 +12,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             scope, so that a bare type name is searched in our registries
             first, then in mmdet's and mmengine's. Defaults to True.
     """
-    import mmdet.utils
-    mmdet.utils.register_all_modules(init_default_scope=False)
+    from .compiled_ops import have_compiled_ops
+    if have_compiled_ops():  # mmdet's models need mmcv.ops
+        import mmdet.utils
+        mmdet.utils.register_all_modules(init_default_scope=False)
 
     import mmboxcaseg.datasets  # noqa: F401
     import mmboxcaseg.engine  # noqa: F401

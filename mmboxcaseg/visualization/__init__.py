@@ -1,1 +1,3 @@
+from .box_mask_visualizer import BoxMaskVisualizer
 
+__all__ = ['BoxMaskVisualizer']

@@ -1,9 +1,13 @@
 """A tiny model and data set to exercise the training machinery (not BoxCaseg)."""
+import atexit
+import os
+
 import torch
+from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from torch.utils.data import Dataset
 
-from mmboxcaseg.registry import DATASETS, MODELS
+from mmboxcaseg.registry import DATASETS, HOOKS, MODELS
 
 
 @MODELS.register_module(force=True)
@@ -41,3 +45,32 @@ class ToyDataset(Dataset):
 
     def __getitem__(self, i):
         return dict(inputs=self.x[i], data_samples=self.y[i])
+
+
+def _exit_probe(path):
+    """At interpreter exit, record whether the default process group is still
+    alive (a live gloo group at exit can abort the process, SIGABRT)."""
+    import torch.distributed as dist
+    alive = dist.is_available() and dist.is_initialized()
+    with open(path, 'a') as f:
+        state = 'alive' if alive else 'destroyed'
+        f.write(f'{os.environ.get("RANK", "?")} {state}\n')
+
+
+if os.environ.get('MMBOXCASEG_EXIT_PROBE'):
+    atexit.register(_exit_probe, os.environ['MMBOXCASEG_EXIT_PROBE'])
+
+
+@HOOKS.register_module(force=True)
+class SourceCountHook(Hook):
+    """Appends each training batch's box / salient counts of this rank to
+    ``<work_dir>/sources-rank<R>.txt``."""
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        sources = [
+            s.metainfo.get('source') for s in data_batch['data_samples']
+        ]
+        path = os.path.join(runner.work_dir, f'sources-rank{runner.rank}.txt')
+        with open(path, 'a') as f:
+            f.write(f'{sources.count("box")} {sources.count("salient")}\n')

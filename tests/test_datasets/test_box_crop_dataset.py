@@ -33,41 +33,47 @@ def test_one_sample_per_valid_instance(tmp_path):
     assert hasattr(ds, 'data_bytes')  # serialised by BaseDataset
 
     log = log_file.read_text()
-    assert 'skipped 3 invalid annotations' in log
-    for text in ('ann id 4 (w or h <= 0)', 'ann id 6 (outside its image)',
-                 'ann id 8 (unknown image_id)', 'skipped 1 crowd'):
+    assert 'skipped 3 annotations' in log
+    # the reasons of stage 2 (one box parser: structures.index_coco)
+    for text in ('ann id 4 (empty_box)', 'ann id 6 (box_outside_image)',
+                 'ann id 8 (unknown_image)', 'skipped 1 crowd'):
         assert text in log
 
 
-def test_test_mode_keeps_segmentation(tmp_path):
-    root, ann = write_coco(tmp_path)
-    ds = DATASETS.build(
-        dict(
-            type='BoxCropDataset',
-            ann_file=ann,
-            data_root=root,
-            test_mode=True))
-    assert ds.with_mask
-    info = ds.get_data_info(0)
-    assert info['segmentation']['size'] == [40, 60]
-    assert isinstance(ds.get_data_info(1)['segmentation'], list)
-
-
-def test_missing_segmentation_is_skipped_only_when_masks_wanted(tmp_path):
+def test_malformed_boxes_are_skipped_with_stage_2s_reasons(tmp_path):
     import json
     root, ann = write_coco(tmp_path)
     path = osp.join(root, ann)
     data = json.load(open(path))
-    del data['annotations'][4]['segmentation']  # ann 5
-    data['annotations'][6]['bbox'] = [1, 'x', 3, 4]  # ann 7: malformed
+    data['annotations'][6]['bbox'] = [1, 'x', 3, 4]  # ann 7: a string
+    data['annotations'][8]['bbox'] = [True, 2, 8, 8]  # ann 9: a boolean
     json.dump(data, open(path, 'w'))
-    log_file = _logger(tmp_path, 'box_crop_noseg')
-    assert len(BoxCropDataset(ann_file=ann, data_root=root)) == 4
-    ds = BoxCropDataset(ann_file=ann, data_root=root, test_mode=True)
-    assert [ds.get_data_info(i)['ann_id'] for i in range(len(ds))] == [1, 2, 9]
+    log_file = _logger(tmp_path, 'box_crop_malformed')
+    ds = BoxCropDataset(ann_file=ann, data_root=root)
+    assert [ds.get_data_info(i)['ann_id'] for i in range(len(ds))] == [1, 2, 5]
     log = log_file.read_text()
-    assert 'ann id 5 (no segmentation)' in log
-    assert 'ann id 7 (not finite)' in log
+    assert 'ann id 7 (bad_box)' in log and 'ann id 9 (bad_box)' in log
+
+
+def test_images_are_checked_before_training(tmp_path):
+    import json
+    import os
+    root, ann = write_coco(tmp_path)
+    path = osp.join(root, ann)
+    data = json.load(open(path))
+    data['images'][1]['height'] = 41  # image 2 is 40 x 60 on disk
+    json.dump(data, open(path, 'w'))
+    os.remove(osp.join(root, 'images/003.jpg'))
+    log_file = _logger(tmp_path, 'box_crop_images')
+    ds = BoxCropDataset(ann_file=ann, data_root=root)
+    assert [ds.get_data_info(i)['ann_id'] for i in range(len(ds))] == [1, 2]
+    log = log_file.read_text()
+    assert 'ann id 5 (image_size_mismatch)' in log
+    assert 'ann id 7 (image_missing)' in log
+    assert "'image_missing': 2" in log
+    # without the check (a trusted, very large set) nothing is read
+    assert len(BoxCropDataset(ann_file=ann, data_root=root,
+                              check_images=False)) == 5
 
 
 def test_bad_files_raise_clear_errors(tmp_path):
@@ -76,5 +82,5 @@ def test_bad_files_raise_clear_errors(tmp_path):
         BoxCropDataset(ann_file='nope.json', data_root=root)
     (tmp_path / 'bad.json').write_text('{"images": [{"id": 1}], '
                                        '"annotations": [], "categories": []}')
-    with pytest.raises(ValueError, match="bad.json: image 1 has no"):
+    with pytest.raises(ValueError, match='bad.json: no usable annotation'):
         BoxCropDataset(ann_file='bad.json', data_root=str(tmp_path))

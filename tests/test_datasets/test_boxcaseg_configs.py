@@ -101,13 +101,17 @@ def test_cpu_val_dataloader_gives_eval_samples(tmp_path):
     init_default_scope('mmboxcaseg')
     loader = Runner.build_dataloader(cfg.val_dataloader)
     batch = next(iter(loader))
-    assert len(batch['inputs']) == 5  # the 5 usable instances
+    # one sample per image with its boxes: images 1, 2, 3 of write_coco
+    samples = batch['data_samples']
+    assert [s.ann_ids for s in samples[:3]] == [[1, 2], [4, 5, 6], [7, 9]]
     w, h = cfg.test_scale
-    for inputs, sample in zip(batch['inputs'], batch['data_samples']):
-        assert inputs.shape == (3, h, w)
-        x0, y0, x1, y1 = sample.region
-        assert sample.gt_mask_crop.shape == (y1 - y0, x1 - x0)
-        assert sample.gt_area >= sample.gt_mask_crop.sum()
-    first = batch['data_samples'][0]
-    assert first.ann_id == 1 and first.region == (4, 6, 24, 16)
-    assert first.gt_mask_crop.all() and first.gt_area == 202
+    for inputs, sample in zip(batch['inputs'], samples):
+        assert inputs.dtype == torch.uint8
+        assert inputs.shape == (int(sample.valid.sum()), 3, h, w)
+        assert len(sample.regions) == len(inputs)
+        assert len(sample.segmentations) == len(sample.ann_ids)
+    first = samples[0]
+    assert first.regions[0].tolist() == [4, 6, 24, 16]
+    assert first.valid.tolist() == [True, True]
+    # image 2: ann 4 (empty box) and ann 6 (outside) are skipped, not lost
+    assert samples[1].valid.tolist() == [False, True, False]

@@ -52,3 +52,26 @@ def test_missing_files_raise_naming_them(tmp_path):
             ann_file='list.txt')
     with pytest.raises(FileNotFoundError, match='does not exist'):
         SalientDataset(data_root=root, img_dir='nope', mask_dir='masks')
+
+
+def test_unusable_pairs_are_checked_before_training(tmp_path):
+    import cv2
+    import numpy as np
+    from mmengine.logging import MMLogger
+    root = write_salient(tmp_path / 'sal', ['a', 'b', 'c', 'd'])
+    # b: a mask of another size; c: a corrupt image file
+    cv2.imwrite(str(tmp_path / 'sal' / 'masks' / 'b.png'),
+                np.zeros((10, 10), np.uint8))
+    (tmp_path / 'sal' / 'images' / 'c.jpg').write_bytes(b'not a jpeg')
+    log_file = tmp_path / 'sal.log'
+    MMLogger.get_instance('salient_check', log_file=str(log_file))
+    ds = SalientDataset(data_root=root, img_dir='images', mask_dir='masks')
+    assert [osp.basename(ds.get_data_info(i)['img_path'])
+            for i in range(len(ds))] == ['a.jpg', 'd.jpg']
+    log = log_file.read_text()
+    assert 'skipped 2 of 4 salient pairs' in log
+    assert 'mask_size_mismatch' in log and 'image_unreadable' in log
+    for name in ('a', 'd'):
+        (tmp_path / 'sal' / 'images' / f'{name}.jpg').write_bytes(b'x')
+    with pytest.raises(FileNotFoundError, match='no usable salient pair'):
+        SalientDataset(data_root=root, img_dir='images', mask_dir='masks')

@@ -23,6 +23,8 @@ def cli_main(argv):
 
 def run(ann, imgs, out, **kw):
     kw.setdefault('generator', 'boxfill')
+    kw.setdefault('num_workers', 0)
+    kw.setdefault('post_threads', 0)
     return generate_proxy_masks(
         ProxyOptions(
             ann_file=str(ann),
@@ -38,6 +40,10 @@ def _bad_dataset(root):
     write_image(imgs / 'wrongsize.png', 9, 10)
     (imgs / 'garbage.png').write_bytes(b'not an image at all')
     coco = {
+        'categories': [{
+            'id': 1,
+            'name': 'a'
+        }],
         'images': [
             {
                 'id': 1,
@@ -248,8 +254,9 @@ def test_missing_files_and_bad_options(tmp_path, monkeypatch):
     ann.write_text('{"images": [], "annotations": []}')
     with pytest.raises(ProxyInputError, match='img-root'):
         run(ann, tmp_path / 'nope', tmp_path / 'out.json')
-    with pytest.raises(ProxyInputError, match='folder of --out'):
-        run(ann, tmp_path, tmp_path / 'nope' / 'out.json')
+    # a missing output folder is made, as mmdet's tools do
+    run(ann, tmp_path, tmp_path / 'new' / 'out.json')
+    assert (tmp_path / 'new' / 'out.json').is_file()
     with pytest.raises(ProxyInputError, match='unknown --generator'):
         run(ann, tmp_path, tmp_path / 'out.json', generator='magic')
     with pytest.raises(ProxyInputError, match='drop-thr'):
@@ -317,3 +324,86 @@ def test_cli_script_runs(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith('error: --out') and 'Traceback' not in (
         proc.stderr + proc.stdout)
+
+
+def test_strings_booleans_sizes_and_paths_are_skips(tmp_path):
+    imgs = tmp_path / 'imgs'
+    write_image(imgs / 'a.png', 12, 16)
+    write_image(tmp_path / 'outside.png', 12, 16)
+    coco = {
+        'categories': [{'id': 1, 'name': 'a'}],
+        'images': [
+            {'id': 1, 'file_name': 'a.png', 'height': 12, 'width': 16},
+            # a declared size whose masks would need 931 GiB
+            {'id': 2, 'file_name': 'a.png', 'height': 10**6,
+             'width': 10**6},
+            {'id': 3, 'file_name': '../outside.png', 'height': 12,
+             'width': 16},
+            {'id': 4, 'file_name': str(tmp_path / 'outside.png'),
+             'height': 12, 'width': 16},
+        ],
+        'annotations': [
+            {'id': 1, 'image_id': 1, 'category_id': 1,
+             'bbox': ['1', '1', '5', '5']},
+            {'id': 2, 'image_id': 1, 'category_id': 1, 'bbox': True},
+            {'id': 3, 'image_id': 1, 'category_id': 1,
+             'bbox': [1, True, 5, 5]},
+            {'id': 4, 'image_id': 1, 'category_id': 7,
+             'bbox': [1, 1, 5, 5]},
+            {'id': 5, 'image_id': 2, 'category_id': 1,
+             'bbox': [1, 1, 5, 5]},
+            {'id': 6, 'image_id': 3, 'category_id': 1,
+             'bbox': [1, 1, 5, 5]},
+            {'id': 7, 'image_id': 4, 'category_id': 1,
+             'bbox': [1, 1, 5, 5]},
+            {'id': 8, 'image_id': 1, 'category_id': 1,
+             'bbox': [1, 1, 5, 5]},
+        ],
+    }
+    ann = tmp_path / 'odd.json'
+    ann.write_text(json.dumps(coco))
+    report = run(ann, imgs, tmp_path / 'out.json')
+    assert report['skipped'] == {
+        'bad_box': 3,
+        'unknown_category': 1,
+        'image_too_large': 1,
+        'unsafe_file_name': 2
+    }
+    assert report['processed'] == 1
+    # images outside the root are read when that is asked for
+    report = run(ann, imgs, tmp_path / 'out2.json', allow_outside_root=True)
+    assert report['processed'] == 3
+    # no categories: stage 3 could not use the file, so it is refused
+    del coco['categories']
+    ann.write_text(json.dumps(coco))
+    with pytest.raises(ProxyInputError, match='no "categories" list'):
+        run(ann, imgs, tmp_path / 'out3.json')
+
+
+def test_path_problems_are_found_before_any_work(tmp_path, dataset):
+    import os
+    ann, imgs = dataset
+    (tmp_path / 'adir').mkdir()
+    with pytest.raises(ProxyInputError, match='is a folder'):
+        run(ann, imgs, tmp_path / 'adir')
+    (tmp_path / 'o.json.parts').write_text('x')
+    with pytest.raises(ProxyInputError, match='is not a folder'):
+        run(ann, imgs, tmp_path / 'o.json')
+    ro = tmp_path / 'ro'
+    ro.mkdir()
+    os.chmod(ro, 0o555)
+    try:
+        if not os.access(ro, os.W_OK):  # root may write anyway
+            with pytest.raises(ProxyInputError, match='not writable'):
+                run(ann, imgs, ro / 'o.json')
+    finally:
+        os.chmod(ro, 0o755)
+    # a report in a missing folder is made up front
+    out = tmp_path / 'p.json'
+    run(ann, imgs, out, report=str(tmp_path / 'new' / 'r.json'))
+    assert (tmp_path / 'new' / 'r.json').is_file()
+    # a kill during assembly left a hidden temporary: the next run cleans it
+    stale = tmp_path / '.p.json.abc123.tmp'
+    stale.write_text('half a json')
+    run(ann, imgs, out)
+    assert not stale.exists()

@@ -1,12 +1,14 @@
+"""The predictors of stage 2: box fill, GrabCut and BoxCaseg, through the
+same data set, pipeline and writer."""
 import json
-import sys
-import types
 
 import numpy as np
 import pytest
+from mmengine.structures import BaseDataElement
 
-from mmboxcaseg.proxy import ProxyOptions, generate_proxy_masks
-from mmboxcaseg.registry import PROXY_GENERATORS
+from mmboxcaseg.models.segmentors import (BoxFillSegmentor, GrabCutSegmentor,
+                                          sample_region_masks)
+from mmboxcaseg.proxy import ProxyInputError, ProxyOptions, generate_proxy_masks
 from mmboxcaseg.structures import box_regions
 from tests.test_proxy.proxy_data import decode, make_dataset
 
@@ -18,165 +20,67 @@ def _scene(h=40, w=48, seed=0):
     return img
 
 
-def test_registry_names():
-    for name in ('boxfill', 'grabcut', 'boxcaseg'):
-        assert PROXY_GENERATORS.get(name) is not None, name
+def _predict(model, img, boxes):
+    boxes = np.asarray(boxes, np.float64)
+    sample = BaseDataElement(regions=box_regions(boxes, img.shape[:2]),
+                             img=img)
+    (out, ) = model.predict(None, [sample])
+    return sample_region_masks(out.to_dict())
 
 
 def test_boxfill_region_shapes():
-    gen = PROXY_GENERATORS.build(dict(type='boxfill'))
     img = np.zeros((10, 12, 3), np.uint8)
-    boxes = np.array([[1.5, 2.0, 4.2, 5.0], [10, 8, 20, 20], [3, 3, 3, 3]])
-    (masks, ) = gen.generate([img], [boxes])
-    regions = box_regions(boxes, (10, 12))
+    boxes = [[1.5, 2.0, 4.2, 5.0], [10, 8, 20, 20], [3, 3, 3.5, 3.5]]
+    masks, scores, _ = _predict(BoxFillSegmentor(), img, boxes)
     assert [m.shape for m in masks] == [(3, 4), (2, 2), (1, 1)]
-    for m, (x0, y0, x1, y1) in zip(masks, regions):
-        assert m.dtype == bool and m.all()
-        assert m.shape == (y1 - y0, x1 - x0)
-    assert gen.generate([], []) == []
-    with pytest.raises(ValueError, match='2 images but 1'):
-        gen.generate([img, img], [boxes])
+    assert all(m.dtype == bool and m.all() for m in masks)
 
 
 def test_grabcut_finds_the_object_and_is_deterministic():
-    gen = PROXY_GENERATORS.build(dict(type='grabcut'))
+    gen = GrabCutSegmentor()
     img = _scene()
-    box = np.array([[10.0, 6.0, 38.0, 30.0]])  # object plus margin
-    (masks, ) = gen.generate([img], [box])
-    m = masks[0]
+    (m, ), _, stats = _predict(gen, img, [[10.0, 6.0, 38.0, 30.0]])
     assert m.shape == (24, 28)
     truth = np.zeros((24, 28), bool)
     truth[4:20, 4:24] = True
-    iou = (m & truth).sum() / (m | truth).sum()
-    assert iou > 0.9
-    # same result alone, with other boxes, and in another call
-    other = np.array([[0.0, 0.0, 20.0, 20.0], [10.0, 6.0, 38.0, 30.0]])
-    (again, ) = gen.generate([img], [other])
-    np.testing.assert_array_equal(again[1], m)
-    assert gen.stats['grabcut_fallback'] == 0
+    assert (m & truth).sum() / (m | truth).sum() > 0.9
+    # the same result beside another box, and in another call
+    (_, again), _, _ = _predict(gen, img, [[0.0, 0.0, 20.0, 20.0],
+                                          [10.0, 6.0, 38.0, 30.0]])
+    np.testing.assert_array_equal(again, m)
+    assert stats.get('grabcut_fallback', 0) == 0
 
 
 def test_grabcut_degenerate_boxes_fall_back_to_box_fill():
-    gen = PROXY_GENERATORS.build(dict(type='grabcut'))
-    img = _scene()
-    boxes = np.array([
-        [5.0, 5.0, 6.0, 30.0],  # 1 px wide
-        [0.0, 0.0, 48.0, 40.0],  # the whole image: no background
-        [2.0, 2.0, 5.0, 5.0],  # 9 px
-    ])
-    (masks, ) = gen.generate([img], [boxes])
+    masks, _, stats = _predict(
+        GrabCutSegmentor(), _scene(),
+        [[5.0, 5.0, 6.0, 30.0], [0.0, 0.0, 48.0, 40.0], [2.0, 2.0, 5.0,
+                                                          5.0]])
     assert [m.shape for m in masks] == [(25, 1), (40, 48), (3, 3)]
     assert all(m.all() for m in masks)
-    assert gen.stats['grabcut_fallback'] == 3
-    assert gen.image_stats == [{'grabcut_fallback': 3}]
+    assert stats['grabcut_fallback'] == 3
+    with pytest.raises(ValueError, match='keep_image'):
+        GrabCutSegmentor().predict(None, [BaseDataElement(
+            regions=np.array([[0, 0, 4, 4]]))])
 
 
-class _FakeInference:
-    """Stands in for mmboxcaseg.apis.inference: the 'model' marks the left
-    half of every box region."""
-
-    def __init__(self):
-        self.calls, self.init_args = [], None
-
-    def init_segmentor(self, config, checkpoint, device):
-        self.init_args = (config, checkpoint, device)
-        return 'model'
-
-    def predict_region_masks(self, model, images, boxes, batch_size):
-        assert model == 'model'
-        self.calls.append((len(images), [len(b) for b in boxes], batch_size))
-        out = []
-        for img, b in zip(images, boxes):
-            per = []
-            for x0, y0, x1, y1 in box_regions(b, img.shape[:2]):
-                m = np.zeros((y1 - y0, x1 - x0), bool)
-                m[:, :(x1 - x0 + 1) // 2] = True
-                per.append(m)
-            out.append(per)
-        return out
-
-
-@pytest.fixture
-def fake_inference(monkeypatch):
-    fake = _FakeInference()
-    module = types.ModuleType('mmboxcaseg.apis.inference')
-    module.init_segmentor = fake.init_segmentor
-    module.predict_region_masks = fake.predict_region_masks
-    monkeypatch.setitem(sys.modules, 'mmboxcaseg.apis.inference', module)
-    return fake
-
-
-def test_boxcaseg_generator_delegates(fake_inference):
-    gen = PROXY_GENERATORS.build(
-        dict(
-            type='boxcaseg',
-            config='c.py',
-            checkpoint='w.pth',
-            device='cpu',
-            batch_size=8))
-    assert fake_inference.init_args == ('c.py', 'w.pth', 'cpu')
-    img = np.zeros((10, 10, 3), np.uint8)
-    masks = gen.generate(
-        [img, img],
-        [np.array([[0, 0, 4, 4.]]),
-         np.array([[1, 1, 5, 3.], [0, 0, 2, 2]])])
-    assert fake_inference.calls == [(2, [1, 2], 8)]
-    assert [[m.shape for m in per] for per in masks] == [[(4, 4)],
-                                                         [(2, 4), (2, 2)]]
-
-
-def test_boxcaseg_generator_checks_the_returned_shapes(fake_inference):
-    gen = PROXY_GENERATORS.build(dict(type='boxcaseg', model='model'))
-    gen._predict = lambda model, images, boxes, bs: [[np.ones((3, 3), bool)]]
-    with pytest.raises(RuntimeError, match=r'\(3, 3\) mask for box 0'):
-        gen.generate([np.zeros((10, 10, 3), np.uint8)],
-                     [np.array([[0, 0, 4, 4.]])])
-
-
-def test_converter_with_boxcaseg_batches_across_images(tmp_path,
-                                                       fake_inference):
-    ann, imgs = make_dataset(tmp_path)
-    cfg = tmp_path / 'cfg.py'
-    cfg.write_text('model = dict()\n')
-    report = generate_proxy_masks(
-        ProxyOptions(
-            ann_file=str(ann),
-            img_root=str(imgs),
-            out=str(tmp_path / 'o.json'),
-            generator='boxcaseg',
-            config=str(cfg),
-            batch_size=3,
-            drop_thr=0.0,
-            progress=False))
-    # 5 boxes in images 1 (2), 2 (2), 3 (1): batches of exactly 3 and 2,
-    # the first spanning images 1 and 2
-    assert fake_inference.calls == [(2, [2, 1], 3), (2, [1, 1], 3)]
-    assert fake_inference.init_args[0] == str(cfg)
-    out = {
-        a['id']: a
-        for a in json.loads((tmp_path / 'o.json').read_text())['annotations']
-    }
-    m10 = decode(out[10]['segmentation'])  # region 2..5: left half 2..3
-    expected = np.zeros((10, 10), bool)
-    expected[2:6, 2:4] = True
-    np.testing.assert_array_equal(m10, expected)
-    assert out[10]['proxy_agreement'] == pytest.approx(0.5)
-    assert report['quality']['all']['instances'] == 4
+def run(ann, imgs, out, **kw):
+    kw.setdefault('progress', False)
+    kw.setdefault('num_workers', 0)
+    kw.setdefault('post_threads', 0)
+    return generate_proxy_masks(
+        ProxyOptions(ann_file=str(ann), img_root=str(imgs), out=str(out),
+                     **kw))
 
 
 def test_converter_with_grabcut_is_deterministic(tmp_path):
     ann, imgs = make_dataset(tmp_path)
-    reports = []
-    for name, kw in (('a', dict(batch_size=1)), ('b', dict(batch_size=9))):
-        reports.append(
-            generate_proxy_masks(
-                ProxyOptions(
-                    ann_file=str(ann),
-                    img_root=str(imgs),
-                    out=str(tmp_path / f'{name}.json'),
-                    generator='grabcut',
-                    progress=False,
-                    **kw)))
+    reports = [
+        run(ann, imgs, tmp_path / 'a.json', generator='grabcut',
+            batch_size=1),
+        run(ann, imgs, tmp_path / 'b.json', generator='grabcut',
+            batch_size=9, post_threads=2)
+    ]
     assert (tmp_path / 'a.json').read_bytes() == (tmp_path /
                                                   'b.json').read_bytes()
     # ann 2's box is the whole 10 x 10 image: no background, box fill
@@ -187,3 +91,39 @@ def test_converter_with_grabcut_is_deterministic(tmp_path):
         for a in json.loads((tmp_path / 'a.json').read_text())['annotations']
     }
     assert out[2]['proxy_agreement'] == 1.0
+
+
+def test_boxcaseg_needs_weights_unless_asked(tmp_path, tiny_boxcaseg):
+    ann, imgs = make_dataset(tmp_path)
+    cfg, ckpt = tiny_boxcaseg
+    with pytest.raises(ProxyInputError, match='--random-weights'):
+        run(ann, imgs, tmp_path / 'o.json', generator='boxcaseg', config=cfg)
+    report = run(ann, imgs, tmp_path / 'o.json', generator='boxcaseg',
+                 config=cfg, random_weights=True, drop_thr=0.0)
+    assert report['processed'] == 5
+    # a checkpoint that does not fit the config: one clear error
+    import torch
+    bad = tmp_path / 'bad.pth'
+    torch.save(dict(state_dict={'backbone.x': torch.zeros(1)}), bad)
+    with pytest.raises(ProxyInputError, match='does not fit'):
+        run(ann, imgs, tmp_path / 'p.json', generator='boxcaseg',
+            config=cfg, checkpoint=str(bad))
+
+
+def test_boxcaseg_refine_needs_no_pipeline_change(tmp_path, tiny_boxcaseg):
+    ann, imgs = make_dataset(tmp_path)
+    cfg, ckpt = tiny_boxcaseg
+    plain = run(ann, imgs, tmp_path / 'p.json', generator='boxcaseg',
+                config=cfg, checkpoint=ckpt, merge=False, drop_thr=0.0)
+    refined = run(ann, imgs, tmp_path / 'r.json', generator='boxcaseg',
+                  config=cfg, checkpoint=ckpt, merge=False, drop_thr=0.0,
+                  refine=True)
+    assert plain['processed'] == refined['processed'] == 5
+    a = json.loads((tmp_path / 'p.json').read_text())['annotations']
+    b = json.loads((tmp_path / 'r.json').read_text())['annotations']
+    changed = [x['id'] for x, y in zip(a, b) if not x['iscrowd']
+               and not np.array_equal(decode(x['segmentation']),
+                                     decode(y['segmentation']))]
+    assert changed  # GrabCut moved some masks
+    with pytest.raises(ProxyInputError, match='--refine'):
+        run(ann, imgs, tmp_path / 'x.json', generator='boxfill', refine=True)

@@ -1,13 +1,9 @@
 import json
 
-import numpy as np
 import pytest
 
 from mmboxcaseg.proxy import ProxyInputError
 from mmboxcaseg.proxy.part_file import PartWriter, iter_records, scan_part
-from mmboxcaseg.proxy.rle import (column_major_zeros, empty_rle, encode_masks,
-                                  gt_rle, paired_iou)
-from tests.test_proxy.proxy_data import decode, uncompressed_rle
 
 HEADER = {'format': 'x', 'drop_thr': 0.95, 'rank': 0, 'world': 1}
 
@@ -67,31 +63,3 @@ def test_garbage_file_resumes_from_scratch(tmp_path):
     assert w.done_images == []
     w.finish()
     assert scan_part(str(path)).header == HEADER
-
-
-def test_rle_helpers():
-    masks = np.zeros((2, 4, 5), bool)
-    masks[0, 1:3, 2:4] = True
-    rles = encode_masks(masks)
-    assert all(isinstance(r['counts'], str) for r in rles)
-    assert rles[0]['size'] == [4, 5]
-    np.testing.assert_array_equal(decode(rles[0]), masks[0])
-    col = column_major_zeros(2, 4, 5)  # the converter's layout
-    col[:] = masks
-    assert col.transpose(0, 2, 1).flags.c_contiguous
-    assert encode_masks(col) == rles
-    assert not decode(empty_rle(4, 5)).any()
-    assert empty_rle(0, 0) == {'size': [0, 0], 'counts': ''}
-    # GT in the three COCO forms
-    poly = gt_rle([[2, 1, 4, 1, 4, 3, 2, 3]], 4, 5)
-    unc = gt_rle(uncompressed_rle(masks[0]), 4, 5)
-    assert paired_iou([rles[0]], [unc])[0] == 1.0
-    assert paired_iou([rles[0]], [rles[0]])[0] == 1.0
-    assert 0 < paired_iou([rles[0]], [poly])[0] <= 1.0
-    assert paired_iou([rles[1], rles[0]],
-                      [rles[0], rles[0]]).tolist() == [0.0, 1.0]
-    assert gt_rle([], 4, 5) is None and gt_rle(None, 4, 5) is None
-    with pytest.raises(ValueError, match='not the image size'):
-        gt_rle(rles[0], 5, 5)
-    with pytest.raises(ValueError):
-        gt_rle('polygon?', 4, 5)

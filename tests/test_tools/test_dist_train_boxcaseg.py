@@ -16,6 +16,13 @@ CONFIG = 'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-davis.py'
 
 
 def test_dist_train_boxcaseg_ratio_sampler(tmp_path):
+    config = tmp_path / 'cfg.py'
+    # the CPU config + a hook that records each rank's batch composition
+    config.write_text(
+        f"_base_ = ['{os.path.join(ROOT, CONFIG)}']\n"
+        "custom_imports = dict(imports=['mmboxcaseg_toy_modules'], "
+        "allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='SourceCountHook')]\n")
     box_root, ann = write_coco(tmp_path / 'coco')
     sal_root = write_salient(tmp_path / 'sal', [f'{i:03d}' for i in range(8)])
     work = tmp_path / 'work'
@@ -40,15 +47,27 @@ def test_dist_train_boxcaseg_ratio_sampler(tmp_path):
     env = dict(os.environ)
     env.update(PYTHON=sys.executable, OMP_NUM_THREADS='1',
                PORT=str(29600 + os.getpid() % 1000))
+    env['PYTHONPATH'] = os.pathsep.join(
+        [ROOT, os.path.join(ROOT, 'tests', 'data'), env.get('PYTHONPATH', '')])
+    probe = tmp_path / 'exit-probe.txt'
+    env['MMBOXCASEG_EXIT_PROBE'] = str(probe)
     proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(work),
+        ['bash', 'tools/dist_train.sh', str(config), '2', '--work-dir',
+         str(work),
          '--cfg-options'] + opts,
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-5000:]
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-6000:])
     assert 'Distributed training: True' in log, log[-3000:]
     assert 'Iter(train) [2/2]' in log
     assert 'boxmask/mIoU*' in log  # validation ran on the GT masks
+    assert sorted(probe.read_text().split('\n')[:-1]) == [
+        '0 destroyed', '1 destroyed'
+    ]
+    # global batch 8 at 1:1 = [4 box, 4 salient]; rank r takes [r::2]
+    for rank in (0, 1):
+        counts = (work / f'sources-rank{rank}.txt').read_text().split('\n')
+        assert counts[:-1] == ['2 2', '2 2'], (rank, counts)
     state = torch.load(work / 'iter_2.pth', map_location='cpu')
     assert state['meta']['iter'] == 2
     assert any(k.startswith('transferred_head.') for k in state['state_dict'])

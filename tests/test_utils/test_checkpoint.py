@@ -23,14 +23,19 @@ def _runner(work_dir, max_iters, resume):
     return Runner.from_cfg(cfg)
 
 
-def test_weights_only_is_the_default():
-    # The whole point: we keep torch's safe default rather than turning it off.
-    major, minor = (int(v) for v in torch.__version__.split('.')[:2])
-    if (major, minor) < (2, 6):
-        pytest.skip('torch < 2.6 does not default to weights_only=True')
-    import inspect
-    src = inspect.getsource(torch.load)
-    assert 'weights_only' in src
+def test_a_refusal_is_explained_without_advising_unsafe_loading(tmp_path):
+    from mmboxcaseg.utils import explain_refusal, is_refusal
+    bad = tmp_path / 'bad.pth'
+    torch.save({'state_dict': {}, 'meta': _Evil(str(tmp_path / 'x'))}, bad)
+    with pytest.raises(pickle.UnpicklingError) as info:
+        _load_checkpoint(str(bad), map_location='cpu')
+    assert is_refusal(info.value)
+    assert not is_refusal(RuntimeError('size mismatch'))
+    msg = explain_refusal(str(bad), info.value)
+    assert str(bad) in msg and 'not allowed' in msg
+    assert 'posix.system' in msg  # names what was refused
+    assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1' in msg
+    assert 'weights_only=False' not in msg
 
 
 def test_resume_trains_on(tmp_path):

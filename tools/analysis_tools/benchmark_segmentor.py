@@ -140,7 +140,10 @@ class FCN(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, label)
 
 
-def phase_train_step(args, three_heads):
+def phase_train_step(args, variant):
+    """One SGD step: ``variant`` 'fcn' (one head), 'three' (BoxCaseg) or
+    'three+color' (BoxCaseg with the colour-aware pairwise loss)."""
+    three_heads = variant != 'fcn'
     from mmengine.structures import BaseDataElement
 
     import mmboxcaseg.models  # noqa: F401
@@ -150,6 +153,8 @@ def phase_train_step(args, three_heads):
     backbone, channels = BACKBONES[args.backbone]
     c = sum(channels)
     neck = dict(type='HRNetV2Concat', in_channels=channels)
+    if args.reduce_channels:
+        neck['reduce_channels'] = c = args.reduce_channels
     b, s = args.batch_size, args.crop
     images = torch.randint(0, 256, (b, 3, s, s), dtype=torch.uint8)
     labels = torch.zeros(b, 1, s, s, dtype=torch.uint8)
@@ -162,8 +167,9 @@ def phase_train_step(args, three_heads):
                 neck=neck,
                 weak_head=dict(type='BoxCasegHead', in_channels=c),
                 salient_head=dict(type='BoxCasegHead', in_channels=c),
-                transferred_head=dict(type='TransferredHead',
-                                      in_channels=c))).to(device)
+                transferred_head=dict(type='TransferredHead', in_channels=c),
+                color_pairwise_loss=dict(type='ColorPairwiseLoss')
+                if variant == 'three+color' else None)).to(device)
         samples = []
         for i in range(b):  # 11:5 box:salient as in the COCO schedule
             sample = BaseDataElement(
@@ -277,6 +283,11 @@ def parse_args():
         default=None,
         help='logit size of the loss benchmark (default: '
         '--crop)')
+    parser.add_argument(
+        '--reduce-channels',
+        type=int,
+        default=None,
+        help='HRNetV2Concat projection (the CPU configs: 128)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=1)
@@ -325,14 +336,18 @@ def main():
                          m_ref, f'vectorised is {t_ref / t_vec:.1f}x faster' +
                          (' (goal >= 3x)' if which == 'both' else '')))
     if not args.skip_step:
-        (t_one, p_one), m_one = measure(phase_train_step, args, False)
-        (t_three, p_three), m_three = measure(phase_train_step, args, True)
+        (t_one, p_one), m_one = measure(phase_train_step, args, 'fcn')
+        (t_three, p_three), m_three = measure(phase_train_step, args,
+                                              'three')
+        (t_col, _), m_col = measure(phase_train_step, args, 'three+color')
         size = f'{args.backbone}, {args.batch_size}x{args.crop}^2'
         rows.append((f'train step, single-head FCN ({size})', t_one, m_one,
                      f'{p_one / 1e6:.2f}M params'))
         rows.append((f'train step, BoxCaseg 3 heads ({size})', t_three,
                      m_three, f'{p_three / 1e6:.2f}M params, '
                      f'{t_three / t_one:.2f}x FCN (goal <= 1.3x)'))
+        rows.append((f'train step, 3 heads + colour pairwise ({size})',
+                     t_col, m_col, f'{t_col / t_three:.2f}x without it'))
     device = torch.device(args.device)
     mem = 'CUDA peak alloc' if device.type == 'cuda' else 'peak RSS growth'
     width = max(len(r[0]) for r in rows)

@@ -119,8 +119,10 @@ def link_pairs(stems: List[str],
                copy: bool = False) -> None:
     """Build ``link_dir/DUTS-TR-Image`` and ``link_dir/DUTS-TR-Mask`` with
     the kept pairs."""
-    if osp.realpath(link_dir) == osp.realpath(root):
-        raise SystemExit(f'error: --link-dir {link_dir} is the input root')
+    link, src = osp.realpath(link_dir), osp.realpath(root)
+    if link == src or link.startswith(src + os.sep):
+        raise SystemExit(f'error: --link-dir {link_dir} is inside the input '
+                         f'root {root}; choose a folder outside it')
     for sub, ext in ((IMAGE_DIR, '.jpg'), (MASK_DIR, '.png')):
         os.makedirs(osp.join(link_dir, sub), exist_ok=True)
         for stem in stems:
@@ -167,6 +169,12 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     if not 0 <= args.min_area_ratio < 1:
         raise SystemExit('error: --min-area-ratio must be in [0, 1)')
     stems = _check_layout(args.root)
+    if args.link_dir:
+        link, src = osp.realpath(args.link_dir), osp.realpath(args.root)
+        if link == src or link.startswith(src + os.sep):
+            raise SystemExit(f'error: --link-dir {args.link_dir} is inside '
+                             f'the input root {args.root}; choose a folder '
+                             'outside it')
     out_dir = osp.realpath(osp.dirname(osp.abspath(args.out)))
     if out_dir in (osp.realpath(osp.join(args.root, s))
                    for s in (IMAGE_DIR, MASK_DIR)):

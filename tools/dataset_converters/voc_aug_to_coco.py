@@ -252,6 +252,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Counter]:
         s: split_tasks(args.voc_root, args.sbd_root, s)
         for s in args.splits
     }  # check every list before the long work
+    if osp.exists(args.out_dir) and not osp.isdir(args.out_dir):
+        raise SystemExit(f'error: --out-dir {args.out_dir} is a file')
     os.makedirs(args.out_dir, exist_ok=True)
     report = {}
     for split, tasks in plans.items():
@@ -262,6 +264,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Counter]:
             print(f'skipped {msg}')
         if len(skipped) > 20:
             print(f'... and {len(skipped) - 20} more skipped images')
+        if tasks and not coco['images']:
+            raise SystemExit(
+                f'error: {split}: all {len(tasks)} images were skipped '
+                f'({skipped[0] if skipped else "no instances"}); check '
+                '--voc-root / --sbd-root; nothing was written')
         out = osp.join(args.out_dir, f'voc_2012_{split}.json')
         with open(out, 'w') as f:
             json.dump(coco, f, separators=(',', ':'))

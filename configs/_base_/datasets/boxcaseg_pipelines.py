@@ -1,4 +1,4 @@
-# Pipelines of the class-agnostic segmentor (method-spec section 3), at the
+# Pipelines of the class-agnostic segmentor (BoxCaseg Sec. 3.2.2), at the
 # paper's sizes. Sizes are (w, h).
 crop_size = (288, 288)  # training crops of both sources
 salient_scale = (320, 320)  # salient images: resize, then random crop
@@ -23,8 +23,7 @@ salient_pipeline = [
 ]
 # evaluation: the tight box (no context), resized; GT mask of the instance
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TightBoxCrop'),
-    dict(type='Resize', scale=test_scale, keep_ratio=False),
-    dict(type='PackBoxCasegInputs'),
+    dict(type='LoadBoxImage'),
+    dict(type='BoxCrops', scale=test_scale),
+    dict(type='PackBoxImageInputs'),
 ]

@@ -21,7 +21,7 @@ box_pipeline = [
 # Salient images are cropped around their mask's box with the same jitter as
 # the box crops (not the paper's resize 320 / random crop 288 / flip, which is
 # `salient_pipeline_paper` below): at this scale the salient and transferred
-# heads otherwise never see box-like crops (issue #3, item 7).
+# heads otherwise never see box-like crops.
 salient_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadSalientMask'),
@@ -39,10 +39,9 @@ salient_pipeline_paper = [
     dict(type='PackBoxCasegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TightBoxCrop'),
-    dict(type='Resize', scale=test_scale, keep_ratio=False),
-    dict(type='PackBoxCasegInputs'),
+    dict(type='LoadBoxImage'),
+    dict(type='BoxCrops', scale=test_scale),
+    dict(type='PackBoxImageInputs'),
 ]
 
 train_dataloader = dict(
@@ -68,16 +67,15 @@ train_dataloader = dict(
         ],
         ignore_keys=['classes', 'cat_ids']))
 val_dataloader = dict(
-    batch_size=16,
+    batch_size=4,
     num_workers=2,
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='BoxCropDataset',
+        type='BoxImageDataset',
         data_root=box_root,
         ann_file=box_ann,
-        test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 

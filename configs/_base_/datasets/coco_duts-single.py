@@ -37,17 +37,16 @@ train_dataloader = dict(
         datasets=[box_train, salient_train],
         ignore_keys=['classes', 'cat_ids']))
 val_dataloader = dict(
-    batch_size=16,
+    batch_size=4,
     num_workers=4,
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='BoxCropDataset',
+        type='BoxImageDataset',
         data_root=data_root,
         ann_file=val_ann,
         data_prefix=dict(img=val_img),
-        test_mode=True,
         pipeline=_base_.test_pipeline))
 test_dataloader = val_dataloader
 

@@ -1,4 +1,4 @@
-# SGD + poly LR for the class-agnostic segmentor (method-spec section 4):
+# SGD + poly LR for the class-agnostic segmentor (as the authors' code):
 # momentum 0.9, weight decay 1e-4, lr * (1 - it / max_it) ** 0.9 updated every
 # iteration, no warm-up. `end` is left out: MMEngine sets it to max_epochs
 # and converts it to iterations.

@@ -1,3 +1,4 @@
 from .ratio_batch_sampler import RatioBatchSampler
+from .shard_sampler import ProxyShardSampler
 
-__all__ = ['RatioBatchSampler']
+__all__ = ['RatioBatchSampler', 'ProxyShardSampler']

@@ -1,11 +1,12 @@
+from .box_crops import BoxCrops, crop_windows
 from .box_jitter_crop import BoxJitterCrop, mask_box
-from .formatting import PackBoxCasegInputs
-from .loading import LoadSalientMask
-from .tight_box_crop import TightBoxCrop, segmentation_to_rle
-from .proxy_loading import LoadProxyAnnotations, PackProxyDetInputs
+from .formatting import PackBoxCasegInputs, PackBoxImageInputs
+from .loading import LoadBoxImage, LoadSalientMask, read_image
 
+# LoadProxyAnnotations and PackProxyDetInputs (stage 3, mmdet's transforms)
+# are imported by mmboxcaseg.datasets when mmcv's compiled ops exist.
 __all__ = [
-    'BoxJitterCrop', 'mask_box', 'PackBoxCasegInputs', 'LoadSalientMask',
-    'TightBoxCrop', 'segmentation_to_rle', 'LoadProxyAnnotations',
-    'PackProxyDetInputs'
+    'BoxCrops', 'crop_windows', 'BoxJitterCrop', 'mask_box',
+    'PackBoxCasegInputs', 'PackBoxImageInputs', 'LoadBoxImage',
+    'LoadSalientMask', 'read_image'
 ]

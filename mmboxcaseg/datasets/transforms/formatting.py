@@ -19,8 +19,7 @@ class PackBoxCasegInputs(BaseTransform):
       (BGR), dtype kept (uint8 from ``LoadImageFromFile``);
     * ``data_samples``: :class:`BaseDataElement` with
       ``gt_label`` (uint8 Tensor ``[1, H, W]``) from ``gt_seg_map`` when
-      present, ``gt_mask_crop`` / ``gt_area`` when present, and metainfo
-      ``meta_keys`` found in the results.
+      present, and metainfo ``meta_keys`` found in the results.
 
     Args:
         meta_keys (Sequence[str]): keys copied into the metainfo.
@@ -44,9 +43,6 @@ class PackBoxCasegInputs(BaseTransform):
         if gt is not None:
             sample.gt_label = torch.from_numpy(
                 np.ascontiguousarray(gt, dtype=np.uint8)[None])
-        if 'gt_mask_crop' in results:
-            sample.gt_mask_crop = results['gt_mask_crop']
-            sample.gt_area = int(results['gt_area'])
         sample.set_metainfo(
             {k: results[k]
              for k in self.meta_keys if k in results})
@@ -54,3 +50,59 @@ class PackBoxCasegInputs(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'
+
+
+# per-annotation fields of a BoxImageDataset sample carried to the metric
+BOX_FIELDS = ('ann_ids', 'category_ids', 'boxes', 'input_boxes', 'skip',
+              'valid', 'regions', 'crop_regions', 'segmentations')
+
+
+@TRANSFORMS.register_module()
+class PackBoxImageInputs(BaseTransform):
+    """Pack an image's box crops for :class:`BoxCaseg` (or a baseline).
+
+    Returns ``dict(inputs, data_samples)``:
+
+    * ``inputs``: uint8 Tensor ``[K, 3, h, w]``: the crops of the ``K``
+      valid boxes (BGR, as loaded); ``[K, 3, 0, 0]`` without crops;
+    * ``data_samples``: :class:`BaseDataElement` with the per-annotation
+      fields of :data:`BOX_FIELDS` found in the results (numpy arrays /
+      lists, see :class:`BoxImageDataset` and :class:`BoxCrops`), ``img``
+      (the whole image) when ``keep_image``, and metainfo ``meta_keys``.
+
+    Args:
+        keep_image (bool): keep the whole image (needed by GrabCut and by
+            GrabCut refinement). Defaults to False.
+        meta_keys (Sequence[str]): keys copied into the metainfo.
+    """
+
+    def __init__(self,
+                 keep_image: bool = False,
+                 meta_keys: Sequence[str] = ('img_id', 'img_path',
+                                             'sample_idx', 'ori_shape',
+                                             'problem')) -> None:
+        self.keep_image = bool(keep_image)
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        crops = results.get('crops')
+        if crops is None:
+            n = int(np.asarray(results.get('valid', ())).sum())
+            inputs = torch.zeros((n, 3, 0, 0), dtype=torch.uint8)
+        else:
+            inputs = torch.from_numpy(
+                np.ascontiguousarray(crops.transpose(0, 3, 1, 2)))
+        sample = BaseDataElement()
+        for key in BOX_FIELDS:
+            if key in results:
+                sample.set_field(results[key], key)
+        if self.keep_image:
+            sample.set_field(results.get('img'), 'img')
+        sample.set_metainfo(
+            {k: results[k]
+             for k in self.meta_keys if k in results})
+        return dict(inputs=inputs, data_samples=sample)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(keep_image={self.keep_image}, '
+                f'meta_keys={self.meta_keys})')

@@ -1,7 +1,7 @@
 """Load proxy masks with a per-instance "ignore in the mask loss" flag.
 
-BoxCaseg drops proxy masks that disagree with their box (method-spec section
-6): such an instance keeps training the RPN and the box head, but its mask is
+BoxCaseg (arXiv 2104.01526, Sec. 3.4) drops proxy masks that disagree with
+their box ("proxy box agreement"): such an instance keeps training the RPN and the box head, but its mask is
 *ignored in the mask loss only*. The flag has to stay aligned with
 ``gt_bboxes`` / ``gt_masks`` through every transform that reorders or drops
 instances (``RandomCrop``, ``FilterAnnotations``, ``MinIoURandomCrop``,

@@ -1,118 +1,214 @@
 """Per-instance mask IoU of box-conditioned predictions (class-agnostic stage).
 
-A prediction lives in its box's pixel region (``region`` from
-:func:`mmboxcaseg.structures.box_regions`) and is zero outside it, so the IoU
-with the whole GT mask is computed exactly from region-sized arrays::
-
-    inter = |pred & gt_mask_crop|      (all of pred lies in the region)
-    union = |pred| + gt_area - inter   (gt_area: pixels of the whole GT mask)
-
-An empty prediction of an empty GT mask scores IoU 1.
+Every box of every image of a :class:`~mmboxcaseg.datasets.BoxImageDataset`
+gets its mask through :func:`mmboxcaseg.proxy.image_records` (the same
+per-image step that writes proxy masks), and the mask is scored against the
+annotation's GT mask by IoU (pycocotools, on RLEs of the whole image).
+Summaries: ``mIoU*`` (the paper's class mean of per-instance IoU), ``mIoU``
+and ``IoU@25/50/70/75`` (:func:`summarize_instance_ious`).
 """
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-import torch
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MMLogger
+from mmengine.fileio import dump
+from mmengine.logging import MMLogger, print_log
 from terminaltables import AsciiTable
 
 from mmboxcaseg.evaluation.functional import (IOU_THRESHOLDS,
                                               summarize_instance_ious)
 from mmboxcaseg.registry import METRICS
 
-
-def _as_bool(mask) -> np.ndarray:
-    if isinstance(mask, torch.Tensor):
-        mask = mask.detach().cpu().numpy()
-    return np.asarray(mask).astype(bool, copy=False)
+SUMMARY_KEYS = ('mIoU*', 'mIoU') + tuple(f'IoU@{int(round(k * 100))}'
+                                         for k in IOU_THRESHOLDS)
 
 
-def region_iou(pred_mask: np.ndarray, gt_mask_crop: np.ndarray,
-               gt_area: int) -> float:
-    """IoU of a region-local prediction with a whole GT mask.
+class RecordPool:
+    """Runs :func:`image_records` inline or in threads, results in order.
+
+    With ``num_workers > 0`` the per-image steps (resize, GrabCut
+    refinement, paste, merge, drop, RLE) of a batch run while the network
+    predicts the next one; at most ``4 * num_workers`` images are in flight.
 
     Args:
-        pred_mask (np.ndarray): bool ``[h, w]`` prediction in the region.
-        gt_mask_crop (np.ndarray): ``[h, w]`` GT mask inside the region.
-        gt_area (int): pixels of the whole GT mask (>= those in the region).
-
-    Returns:
-        float: IoU in [0, 1].
+        settings (ProxySettings): what the per-image steps do.
+        num_workers (int): threads; 0 runs them in the calling thread.
+        consume (callable): ``consume(sample, records, stats)``, called in
+            input order in the calling thread.
     """
-    inter = int(np.count_nonzero(pred_mask & gt_mask_crop))
-    union = int(np.count_nonzero(pred_mask)) + int(gt_area) - inter
-    return inter / union if union > 0 else 1.0
+
+    def __init__(self, settings, num_workers: int, consume) -> None:
+        from mmboxcaseg.proxy.image_records import image_records
+        self._fn = image_records
+        self.settings = settings
+        self.consume = consume
+        self.num_workers = int(num_workers)
+        self._pool = ThreadPoolExecutor(self.num_workers) \
+            if self.num_workers > 0 else None
+        self._pending: deque = deque()
+        self._refiners: dict = {}
+
+    def submit(self, sample) -> None:
+        if self._pool is None:
+            self.consume(sample,
+                         *self._fn(sample, self.settings, self._refiners))
+            return
+        self._pending.append(
+            (sample,
+             self._pool.submit(self._fn, sample, self.settings,
+                               self._refiners)))
+        self._drain(block=len(self._pending) > 4 * self.num_workers)
+
+    def _drain(self, block: bool) -> None:
+        while self._pending and (block or self._pending[0][1].done()):
+            sample, future = self._pending.popleft()
+            self.consume(sample, *future.result())
+            block = len(self._pending) > 4 * self.num_workers
+
+    def flush(self) -> None:
+        """Wait for every submitted image."""
+        while self._pending:
+            sample, future = self._pending.popleft()
+            self.consume(sample, *future.result())
 
 
 @METRICS.register_module()
 class BoxMaskMetric(BaseMetric):
     """``mIoU*``, ``mIoU`` and ``IoU@25/50/70/75`` of per-instance masks.
 
-    Reads from each data sample: ``pred_mask`` (bool ``[y1-y0, x1-x0]``),
-    ``gt_mask_crop`` (same shape), ``gt_area``, ``category_id`` (and
-    ``ann_id`` / ``img_id`` to name a bad sample). Results are percentages
-    (see :func:`summarize_instance_ious`), logged as a table.
+    Instances without a usable GT mask, and skipped ones, are counted but
+    not scored. Results are percentages, logged as a table.
 
     Args:
+        merge (bool): merge the masks of an image ("smaller object better")
+            before scoring. Defaults to False (the class-agnostic stage
+            scores each box alone).
+        drop_thr (float): also report the quality of the masks kept at this
+            proxy box agreement (``kept/...`` keys); 0 (default) keeps all.
+        agreement (str): ``'snapped'`` or ``'literal'``.
+        num_workers (int): threads for the per-image steps (0: inline).
         classwise (bool): also log the mean IoU and count of every class.
-            Defaults to False.
+        out_file (str, optional): also dump every instance (``id``,
+            ``image_id``, ``category_id``, RLE ``segmentation``, ``score``,
+            ``gt_iou``) to this pickle (``tools/test.py --out``).
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): key prefix. Defaults to ``'boxmask'``.
     """
     default_prefix: Optional[str] = 'boxmask'
 
     def __init__(self,
+                 merge: bool = False,
+                 drop_thr: float = 0.0,
+                 agreement: str = 'snapped',
+                 num_workers: int = 0,
                  classwise: bool = False,
+                 out_file: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        from mmboxcaseg.proxy.image_records import ProxySettings
+        self.settings = ProxySettings(
+            merge=bool(merge), drop_thr=float(drop_thr), agreement=agreement)
         self.classwise = classwise
+        self.out_file = out_file
+        self.num_workers = int(num_workers)
+        self._records: Optional[RecordPool] = None
 
-    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        """Compute each instance's IoU; keep ``(iou, category_id)``."""
-        for ds in data_samples:
-            name = f'ann id {ds.get("ann_id")} of image {ds.get("img_id")}'
-            for key in ('pred_mask', 'gt_mask_crop', 'gt_area', 'category_id'):
-                if key not in ds:
-                    raise KeyError(f'BoxMaskMetric: {name} has no {key!r} '
-                                   '(is the evaluation pipeline TightBoxCrop '
-                                   'on a BoxCropDataset with masks?)')
-            pred = _as_bool(ds['pred_mask'])
-            gt = _as_bool(ds['gt_mask_crop'])
-            if pred.shape != gt.shape:
-                raise ValueError(f'BoxMaskMetric: {name}: pred_mask is '
-                                 f'{pred.shape} but gt_mask_crop is '
-                                 f'{gt.shape}')
-            gt_area = int(ds['gt_area'])
-            if gt_area < np.count_nonzero(gt):
-                raise ValueError(f'BoxMaskMetric: {name}: gt_area {gt_area} '
-                                 'is smaller than the GT pixels in its box')
-            self.results.append((region_iou(pred, gt,
-                                            gt_area), int(ds['category_id'])))
+    @property
+    def records(self) -> RecordPool:
+        if self._records is None:
+            self._records = RecordPool(self.settings, self.num_workers,
+                                       self.consume)
+        return self._records
 
-    def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
-        ious = np.array([r[0] for r in results], dtype=np.float64)
-        cats = np.array([r[1] for r in results], dtype=np.int64)
-        summary = summarize_instance_ious(ious, cats)
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        for sample in data_samples:
+            self.records.submit(sample)
+
+    def consume(self, sample, records: List[dict], stats: Counter) -> None:
+        """Keep what the summary needs (one item per image)."""
+        item = dict(
+            gt_iou=[r['gt_iou'] for r in records],
+            category_id=[r['category_id'] for r in records],
+            skip=[r['skip'] for r in records],
+            ignored=[r['mask_ignored'] for r in records],
+            stats=dict(stats))
+        if self.out_file:
+            img_id = sample.get('img_id')
+            item['instances'] = [
+                dict(
+                    id=r['id'],
+                    image_id=img_id,
+                    category_id=r['category_id'],
+                    segmentation=r['segmentation'],
+                    score=r['score'],
+                    gt_iou=r['gt_iou'],
+                    skip=r['skip']) for r in records
+            ]
+        self.results.append(item)
+
+    def evaluate(self, size: int) -> dict:
+        self.records.flush()
+        return super().evaluate(size)
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        ious = [v for r in results for v in r['gt_iou']]
+        cats = [c for r in results for c in r['category_id']]
+        kept = [not i for r in results for i in r['ignored']]
+        has = np.array([v is not None for v in ious], dtype=bool)
+        notes = Counter()
+        for r in results:
+            notes.update(r['stats'])
+            notes.update(s for s in r['skip'] if s is not None)
         logger = MMLogger.get_current_instance()
-        keys = ['mIoU*', 'mIoU'
-                ] + [f'IoU@{int(round(k * 100))}' for k in IOU_THRESHOLDS]
-        table = [
-            keys + ['instances'],
-            [f'{summary[k]:.2f}' for k in keys] + [str(summary['instances'])]
-        ]
-        logger.info('\n' + AsciiTable(table, 'box-to-mask IoU').table)
+        if self.out_file:
+            instances = [d for r in results for d in r['instances']]
+            dump(instances, self.out_file, file_format='pkl')
+            print_log(
+                f'wrote {len(instances)} instances to {self.out_file}',
+                logger='current')
+        if not has.any():
+            logger.warning('BoxMaskMetric: no instance with a GT mask to '
+                           f'score ({len(ious)} instances; {dict(notes)})')
+            return {k: float('nan') for k in SUMMARY_KEYS}
+        ious_a = np.array([v for v in ious if v is not None])
+        cats_a = np.array([str(c) for c, h in zip(cats, has) if h])
+        summary = summarize_instance_ious(ious_a, cats_a)
+        rows = [list(SUMMARY_KEYS) + ['instances'],
+                [f'{summary[k]:.2f}' for k in SUMMARY_KEYS] +
+                [str(summary['instances'])]]
+        metrics = {k: float(summary[k]) for k in SUMMARY_KEYS}
+        keep = has & np.array(kept, dtype=bool)
+        if self.settings.drop_thr > 0 and keep.any():
+            all_ious = np.array([np.nan if v is None else v for v in ious])
+            kept_summary = summarize_instance_ious(
+                all_ious[keep], np.array([str(c) for c in cats])[keep])
+            rows.append([f'{kept_summary[k]:.2f}' for k in SUMMARY_KEYS] +
+                        [f'{kept_summary["instances"]} kept'])
+            metrics.update({f'kept/{k}': kept_summary[k]
+                            for k in SUMMARY_KEYS})
+        table = AsciiTable(rows, 'box-to-mask IoU').table
+        if notes:
+            table += f'\nnot scored / events: {dict(sorted(notes.items()))}'
+        logger.info('\n' + table)
         if self.classwise:
-            logger.info('\n' + self._class_table(ious, cats))
-        return {k: float(summary[k]) for k in keys}
+            logger.info('\n' + self._class_table(ious_a, cats_a))
+        return metrics
 
     def _class_table(self, ious: np.ndarray, cats: np.ndarray) -> str:
         meta = self.dataset_meta or {}
-        names = dict(zip(meta.get('cat_ids', []), meta.get('classes', [])))
+        names = {
+            str(i): n
+            for i, n in zip(meta.get('cat_ids', []), meta.get('classes', []))
+        }
         classes, inverse = np.unique(cats, return_inverse=True)
         mean = np.bincount(inverse, weights=ious) / np.bincount(inverse)
         rows = [['category', 'mIoU', 'instances']]
         for c, m, n in zip(classes, mean, np.bincount(inverse)):
-            rows.append([str(names.get(int(c), c)), f'{100 * m:.2f}', str(n)])
+            rows.append([names.get(c, c), f'{100 * m:.2f}', str(n)])
         return AsciiTable(rows, 'per class').table
+
+
+__all__ = ['BoxMaskMetric', 'RecordPool', 'SUMMARY_KEYS']

@@ -65,7 +65,16 @@ class BoxCasegDataPreprocessor(ImgDataPreprocessor):
             non_blocking=non_blocking)
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Normalise ``data['inputs']``, align labels to the padded size."""
+        """Normalise ``data['inputs']``, align labels to the padded size.
+
+        Box crops of whole images (``PackBoxImageInputs``: one
+        ``[K_i, 3, h, w]`` tensor per image) are concatenated into one
+        ``[sum K_i, 3, h, w]`` batch, image after image.
+        """
+        inputs = data.get('inputs')
+        if isinstance(inputs, (list, tuple)) and len(inputs) and all(
+                isinstance(t, Tensor) and t.dim() == 4 for t in inputs):
+            return self._crops_forward(data)
         data = super().forward(data, training)
         samples = data.get('data_samples', None)
         if samples is None:
@@ -83,3 +92,15 @@ class BoxCasegDataPreprocessor(ImgDataPreprocessor):
             if (lh, lw) != (h, w):
                 sample.gt_label = F.pad(label, (0, w - lw, 0, h - lh))
         return data
+
+    def _crops_forward(self, data: dict) -> dict:
+        crops = torch.cat(list(data['inputs'])).to(self.device)
+        if crops.shape[-1] and crops.shape[-2] and len(crops):
+            if self._channel_conversion:
+                crops = crops[:, [2, 1, 0]]
+            crops = crops.float()
+            if self._enable_normalize:
+                crops = (crops - self.mean) / self.std
+        else:
+            crops = crops.float()
+        return dict(inputs=crops, data_samples=data.get('data_samples'))

@@ -5,7 +5,8 @@ crosses the object (the box for a box-supervised crop, the mask for a salient
 image) is a positive bag: at least one of its pixels is foreground. Every
 other row/column is a negative bag. The score of a bag is the maximum logit
 over its pixels; the loss is binary cross-entropy with logits, averaged over
-all ``N x (H + W)`` bags (method-spec section 2).
+all ``N x (H + W)`` bags (BBTP, Hsu et al., NeurIPS 2019; BoxCaseg,
+arXiv 2104.01526, Sec. 3.1 and Eq. 1).
 """
 import torch
 import torch.nn as nn

@@ -1,8 +1,9 @@
 from .ignore_aware_fcn_mask_head import IgnoreAwareFCNMaskHead
 from .ignore_aware_roi_head import IgnoreAwareRoIHead
-from .mask_ignore import mask_loss_keep, select_positives
+from .mask_ignore import kept_positives, mask_loss_keep, select_positives
 
 __all__ = [
-    'IgnoreAwareFCNMaskHead', 'IgnoreAwareRoIHead', 'mask_loss_keep',
+    'IgnoreAwareFCNMaskHead', 'IgnoreAwareRoIHead', 'kept_positives',
+    'mask_loss_keep',
     'select_positives'
 ]

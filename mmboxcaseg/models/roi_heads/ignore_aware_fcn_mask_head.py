@@ -9,7 +9,7 @@ from mmengine.config import ConfigDict
 from torch import Tensor
 
 from mmboxcaseg.registry import MODELS
-from .mask_ignore import mask_loss_keep, select_positives
+from .mask_ignore import kept_positives
 
 
 @MODELS.register_module()
@@ -50,10 +50,8 @@ class IgnoreAwareFCNMaskHead(FCNMaskHead):
             dict: ``loss_mask`` (dict with the loss) and ``mask_targets``
             (``[num_kept, h, w]``).
         """
-        keeps = [
-            mask_loss_keep(res, gt)
-            for res, gt in zip(sampling_results, batch_gt_instances)
-        ]
+        keeps, kept_results = kept_positives(sampling_results,
+                                             batch_gt_instances)
         keep = torch.cat(keeps) if keeps else mask_preds.new_zeros(
             0, dtype=torch.bool)
         if keep.numel() != mask_preds.size(0):
@@ -62,9 +60,6 @@ class IgnoreAwareFCNMaskHead(FCNMaskHead):
         if bool(keep.all()):
             return super().loss_and_target(mask_preds, sampling_results,
                                            batch_gt_instances, rcnn_train_cfg)
-        kept_results = [
-            select_positives(res, k) for res, k in zip(sampling_results, keeps)
-        ]
         # With nothing kept, FCNMaskHead returns ``mask_preds.sum()`` of the
         # empty selection: an exact 0 that still reaches every parameter.
         return super().loss_and_target(mask_preds[keep], kept_results,

@@ -9,7 +9,7 @@ from mmdet.utils import InstanceList
 from torch import Tensor
 
 from mmboxcaseg.registry import MODELS
-from .mask_ignore import mask_loss_keep, select_positives
+from .mask_ignore import kept_positives
 
 
 @MODELS.register_module()
@@ -44,13 +44,8 @@ class IgnoreAwareRoIHead(StandardRoIHead):
             dict: ``mask_preds`` ``[num_kept, num_classes, h, w]``,
             ``mask_feats``, ``loss_mask`` (dict).
         """
-        keeps = [
-            mask_loss_keep(res, gt)
-            for res, gt in zip(sampling_results, batch_gt_instances)
-        ]
-        kept_results = [
-            select_positives(res, k) for res, k in zip(sampling_results, keeps)
-        ]
+        keeps, kept_results = kept_positives(sampling_results,
+                                             batch_gt_instances)
         if not self.share_roi_extractor:
             pos_rois = bbox2roi([res.pos_priors for res in kept_results])
             mask_results = self._mask_forward(x, pos_rois)

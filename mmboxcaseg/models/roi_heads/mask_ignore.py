@@ -2,8 +2,8 @@
 
 A positive RoI takes its mask target from its assigned ground truth. When that
 ground truth carries ``mask_ignored=True`` (a proxy mask dropped by "proxy box
-agreement", method-spec section 6), the RoI must not enter the mask loss; it
-still trains the box head, which never looks at masks.
+agreement", BoxCaseg, arXiv 2104.01526, Sec. 3.4), the RoI must not enter the
+mask loss; it still trains the box head, which never looks at masks.
 """
 import copy
 
@@ -65,3 +65,21 @@ def select_positives(sampling_result: SamplingResult,
     out.avg_factor = out.num_pos + out.num_neg \
         if out.avg_factor_with_neg else out.num_pos
     return out
+
+
+def kept_positives(sampling_results, batch_gt_instances):
+    """Per image, which positives enter the mask loss, and the sampling
+    results reduced to them (:func:`mask_loss_keep`, :func:`select_positives`).
+
+    Returns:
+        tuple: ``keeps`` (list of bool ``[num_pos_i]``) and ``kept`` (list of
+        :class:`SamplingResult`).
+    """
+    keeps = [
+        mask_loss_keep(res, gt)
+        for res, gt in zip(sampling_results, batch_gt_instances)
+    ]
+    kept = [
+        select_positives(res, k) for res, k in zip(sampling_results, keeps)
+    ]
+    return keeps, kept

@@ -1,4 +1,9 @@
+from .baselines import BoxFillSegmentor, GrabCutSegmentor
 from .boxcaseg import BoxCaseg
-from .region_masks import logits_to_region_masks
+from .region_masks import (mask_scores, normalise_minmax, region_masks,
+                           region_probs, sample_region_masks)
 
-__all__ = ['BoxCaseg', 'logits_to_region_masks']
+__all__ = [
+    'BoxCaseg', 'BoxFillSegmentor', 'GrabCutSegmentor', 'mask_scores',
+    'normalise_minmax', 'region_masks', 'region_probs', 'sample_region_masks'
+]

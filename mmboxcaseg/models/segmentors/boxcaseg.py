@@ -1,8 +1,20 @@
-"""BoxCaseg: box-supervised class-agnostic segmentor (method-spec 1, 2, 5)."""
+"""BoxCaseg: box-supervised class-agnostic segmentor.
+
+Wang et al., "Weakly-supervised Instance Segmentation via Class-agnostic
+Learning with Salient Images", CVPR 2021 (arXiv 2104.01526), Sec. 3.2-3.3:
+a backbone (HRNetV2) and three heads trained jointly on box-annotated crops
+(MIL + pairwise losses, Eq. 1-2) and salient images (pixel loss on the mixed
+salient / transferred prediction, Eq. 3). Departures, all options: the
+colour-aware pairwise loss of BoxInst (``color_pairwise_loss``), flip
+test-time augmentation and GrabCut refinement (``test_cfg``); the mix weight
+is named by what it weights (``salient_weight``, as in the authors' code).
+"""
+import copy
+import logging
 from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
@@ -10,7 +22,7 @@ from torch import Tensor
 
 from mmboxcaseg.registry import MODELS
 from ..data_preprocessors import stack_gt_labels
-from .region_masks import logits_to_region_masks
+from ..losses import resize_logits_to
 
 PRED_CHOICES = ('mixed', 'weak', 'salient', 'transferred', 'all')
 SOURCES = ('box', 'salient')
@@ -44,10 +56,23 @@ class BoxCaseg(BaseModel):
         transferred_head (dict, optional): a :class:`TransferredHead`.
         salient_weight (float): ``a`` above, in [0, 1]. Defaults to 0.7.
         mil_loss, pairwise_loss, pixel_loss (dict): the three losses.
+        color_pairwise_loss (dict, optional): not in the paper: BoxInst's
+            colour-aware pairwise term (:class:`ColorPairwiseLoss`) on the
+            logits named by ``color_pairwise_on`` at the heads' resolution,
+            over the edges that touch each crop's box (a salient mask's
+            tight box). Defaults to None (the paper).
+        color_pairwise_on (Sequence[str]): ``'weak'`` and/or ``'mixed'``.
         test_cfg (dict): ``pred``: which logits ``predict``/``tensor`` give:
             ``'mixed'`` (``S_mix``, the paper's proxy masks), ``'weak'``,
             ``'salient'``, ``'transferred'`` or ``'all'`` (mean of the logits
-            of every head present); ``mask_thr`` (0.5) of the post-process.
+            of every head present); ``flip`` (False): also predict the
+            horizontally flipped crops and average the logits (not in the
+            paper); ``max_crops`` (64): crops per forward pass;
+            ``autocast`` (None, ``'bf16'`` or ``'fp16'``): predict under
+            ``torch.autocast`` (GPU inference);
+            ``mask_thr`` (0.5) and ``refine`` (None, or e.g.
+            ``dict(type='GrabCutRefine')``, not in the paper): how the
+            probabilities become masks (:func:`region_masks`).
         data_preprocessor (dict): defaults to
             :class:`BoxCasegDataPreprocessor`.
     """
@@ -62,10 +87,9 @@ class BoxCaseg(BaseModel):
                  mil_loss: dict = dict(type='BBTPMILLoss', loss_weight=1.0),
                  pairwise_loss: dict = dict(
                      type='BBTPPairwiseLoss', loss_weight=0.05),
-                 pixel_loss: dict = dict(
-                     type='mmdet.CrossEntropyLoss',
-                     use_sigmoid=True,
-                     loss_weight=1.0),
+                 pixel_loss: dict = dict(type='PixelBCELoss', loss_weight=1.0),
+                 color_pairwise_loss: Optional[dict] = None,
+                 color_pairwise_on: Sequence[str] = ('weak', ),
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, object]] = None,
@@ -97,10 +121,47 @@ class BoxCaseg(BaseModel):
         self.pairwise_loss = MODELS.build(pairwise_loss)
         self.pixel_loss = MODELS.build(pixel_loss) \
             if self.has_mixed else None
+        self.color_pairwise_loss = MODELS.build(color_pairwise_loss) \
+            if color_pairwise_loss is not None else None
+        self.color_pairwise_on = tuple(color_pairwise_on)
+        for name in (self.color_pairwise_on
+                     if self.color_pairwise_loss is not None else ()):
+            if name not in ('weak', 'mixed'):
+                raise ValueError("color_pairwise_on holds 'weak' and/or "
+                                 f"'mixed', got {name!r}")
+            if name == 'mixed' and not self.has_mixed \
+                    or name == 'weak' and self.weak_head is None:
+                raise ValueError(f'color_pairwise_on={name!r} needs a head '
+                                 'this model does not have')
         self.train_cfg = ConfigDict(train_cfg or {})
-        self.test_cfg = ConfigDict(dict(pred='mixed', mask_thr=0.5))
+        self.test_cfg = ConfigDict(
+            dict(pred='mixed', mask_thr=0.5, flip=False, max_crops=64,
+                 refine=None))
         self.test_cfg.update(test_cfg or {})
         self._check_pred(self.test_cfg.pred)
+
+    def init_weights(self) -> None:
+        """Initialise as configured; a backbone whose ``Pretrained``
+        checkpoint is not set keeps its class's default initialisation and
+        the log says, loudly, that it trains from random weights."""
+        cfg = getattr(self.backbone, 'init_cfg', None)
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' \
+                and not cfg.get('checkpoint'):
+            import inspect
+            from mmengine.logging import print_log
+            default = inspect.signature(type(
+                self.backbone).__init__).parameters.get('init_cfg')
+            self.backbone.init_cfg = None if default is None else \
+                copy.deepcopy(default.default)
+            print_log(
+                '!' * 72 + '\nBoxCaseg: model.backbone.init_cfg.checkpoint is '
+                'not set: the backbone starts from RANDOM weights, not '
+                'ImageNet as in the paper.\nGive a local ImageNet checkpoint '
+                'with --cfg-options model.backbone.init_cfg.checkpoint=PATH '
+                '(see docs/get_started.md).\n' + '!' * 72,
+                logger='current',
+                level=logging.WARNING)
+        super().init_weights()
 
     # ------------------------------------------------------------ helpers
     @property
@@ -179,7 +240,7 @@ class BoxCaseg(BaseModel):
         """
         logits = self.head_logits(
             self.extract_feat(inputs), pred or self.test_cfg.pred)
-        return _upsample(logits, inputs.shape[-2:])
+        return resize_logits_to(logits, inputs.shape[-2:])
 
     # -------------------------------------------------------------- modes
     def forward(self,
@@ -217,53 +278,121 @@ class BoxCaseg(BaseModel):
         label_size = labels.shape[-2:]
         feat = self.extract_feat(inputs)
         losses = dict()
+        native = dict()  # logits at the heads' resolution
         if self.weak_head is not None:
-            weak = _upsample(self.weak_head(feat), label_size)
+            native['weak'] = self.weak_head(feat)
+            weak = resize_logits_to(native['weak'], label_size)
             losses['loss_mil'] = self.mil_loss(weak, labels)
             losses['loss_pairwise'] = self.pairwise_loss(weak)
         if self.has_mixed:
-            mixed = _upsample(self.mixed_logits(feat), label_size)
+            native['mixed'] = self.mixed_logits(feat)
+            mixed = resize_logits_to(native['mixed'], label_size)
             salient = _salient_index(data_samples).to(inputs.device)
             if salient.numel() > 0:
                 losses['loss_pixel'] = self.pixel_loss(mixed[salient],
                                                        labels[salient])
             else:
                 losses['loss_pixel'] = mixed.sum() * 0
+        if self.color_pairwise_loss is not None:
+            rgb = self._rgb_images(inputs)
+            boxes = label_box_masks(labels)
+            for name in self.color_pairwise_on:
+                key = 'loss_color_pairwise' + ('' if name == 'weak' else
+                                               '_' + name)
+                losses[key] = self.color_pairwise_loss(
+                    native[name], rgb, boxes)
         return losses
+
+    def _rgb_images(self, inputs: Tensor) -> Tensor:
+        """Undo the data preprocessor's normalisation: RGB in [0, 255]."""
+        pre = self.data_preprocessor
+        x = inputs
+        if getattr(pre, '_enable_normalize', False):
+            x = x * pre.std + pre.mean
+        if not getattr(pre, '_channel_conversion', False):
+            x = x.flip(1)  # loaded BGR, not converted
+        return x
 
     def predict(
         self,
         inputs: Tensor,
         data_samples: Optional[List[BaseDataElement]] = None
     ) -> List[BaseDataElement]:
-        """Predict logits and, for samples with a ``region``, masks.
+        """Crop probabilities of every box of every image.
 
-        Adds ``pred_logits`` (``[1, H, W]``, input size) to every sample and
-        ``pred_mask`` (bool ``[y1 - y0, x1 - x0]``) to those whose metainfo
-        has ``region`` (``x0, y0, x1, y1``), by
-        :func:`logits_to_region_masks` with ``test_cfg.mask_thr``.
+        Args:
+            inputs (Tensor): ``[sum K_i, 3, h, w]`` normalised crops, the
+                ``K_i`` crops of image ``i`` after those of image ``i - 1``
+                (``PackBoxImageInputs`` + the data preprocessor).
+            data_samples (list[BaseDataElement]): one per image, with
+                ``regions`` (``(K_i, 4)``). Without samples, ``inputs`` are
+                the crops of one image.
+
+        Returns:
+            list[BaseDataElement]: the samples with ``pred_probs``, float32
+            numpy ``(K_i, h, w)``: the sigmoid of the logits chosen by
+            ``test_cfg.pred`` at the crop size, and metainfo ``mask_thr``
+            and ``refine`` (``test_cfg``), which tell every consumer how to
+            turn them into masks (:func:`region_masks`).
+
+        Each image's crops are forwarded on their own (in chunks of
+        ``test_cfg.max_crops``), so a box's prediction does not depend on
+        which other images share the batch; ``test_cfg.flip`` averages the
+        logits of the crops and of their horizontal flips.
         """
         if data_samples is None:
-            data_samples = [BaseDataElement() for _ in range(len(inputs))]
-        logits = self.predict_logits(inputs)
-        with_region = [
-            i for i, s in enumerate(data_samples) if 'region' in s.metainfo
-        ]
-        sizes = [_region_size(data_samples[i].region, i) for i in with_region]
-        masks = logits_to_region_masks(logits[with_region], sizes,
-                                       self.test_cfg.mask_thr)
-        for sample, logit in zip(data_samples, logits):
-            sample.pred_logits = logit
-        for i, mask in zip(with_region, masks):
-            data_samples[i].pred_mask = mask
+            data_samples = [
+                BaseDataElement(regions=np.zeros((len(inputs), 4)))
+            ]
+        start = 0
+        for sample in data_samples:
+            k = len(sample.regions)
+            sample.pred_probs = self.predict_probs(inputs[start:start + k])
+            start += k
+            sample.set_metainfo(
+                dict(
+                    mask_thr=float(self.test_cfg.mask_thr),
+                    refine=self.test_cfg.get('refine', None)))
+        if start != len(inputs):
+            raise ValueError(f'{len(inputs)} crops for {start} regions of '
+                             f'{len(data_samples)} images')
         return data_samples
 
+    @torch.no_grad()
+    def predict_probs(self, crops: Tensor) -> np.ndarray:
+        """``[K, 3, h, w]`` normalised crops -> ``(K, h, w)`` float32
+        probabilities (``test_cfg``: ``pred``, ``flip``, ``max_crops``)."""
+        h, w = crops.shape[-2:]
+        out = np.zeros((len(crops), h, w), dtype=np.float32)
+        step = int(self.test_cfg.get('max_crops', 64))
+        dtype = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}[
+            self.test_cfg.get('autocast', None)]
+        for lo in range(0, len(crops), step):
+            x = crops[lo:lo + step]
+            with torch.autocast(
+                    x.device.type, dtype=dtype, enabled=dtype is not None):
+                logits = self.predict_logits(x)
+                if self.test_cfg.get('flip', False):
+                    mirrored = self.predict_logits(x.flip(-1)).flip(-1)
+                    logits = (logits + mirrored) / 2
+            out[lo:lo + len(x)] = logits[:, 0].float().sigmoid().cpu().numpy()
+        return out
 
-def _upsample(logits: Tensor, size) -> Tensor:
-    if tuple(logits.shape[-2:]) == tuple(size):
-        return logits
-    return F.interpolate(
-        logits, size=tuple(size), mode='bilinear', align_corners=False)
+
+def label_box_masks(labels: Tensor) -> Tensor:
+    """The tight box of each label map, filled: ``[N, 1, H, W]`` float.
+
+    A box label ``B`` is its own box; a salient mask gives its bounding box
+    (rows and columns between its first and last foreground pixel).
+    """
+    fg = labels > 0
+    rows = fg.any(dim=3)  # [N, 1, H]
+    cols = fg.any(dim=2)  # [N, 1, W]
+
+    def span(v):
+        return v.cummax(-1).values & v.flip(-1).cummax(-1).values.flip(-1)
+
+    return (span(rows)[..., :, None] & span(cols)[..., None, :]).float()
 
 
 def _salient_index(data_samples: Sequence[BaseDataElement]) -> Tensor:
@@ -275,10 +404,3 @@ def _salient_index(data_samples: Sequence[BaseDataElement]) -> Tensor:
                              f'of {SOURCES}, got {src!r}')
     return torch.tensor([i for i, s in enumerate(sources) if s == 'salient'],
                         dtype=torch.long)
-
-
-def _region_size(region, index: int) -> List[int]:
-    x0, y0, x1, y1 = (int(v) for v in region)
-    if x1 <= x0 or y1 <= y0:
-        raise ValueError(f'data sample {index}: empty region {region}')
-    return [y1 - y0, x1 - x0]

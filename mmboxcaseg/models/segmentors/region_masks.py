@@ -1,58 +1,161 @@
-"""From segmentor logits of box crops to binary masks of the box regions."""
-from typing import List, Sequence, Union
+"""From a segmentor's crop probabilities to masks of the box regions.
 
+BoxCaseg's post-processing (arXiv 2104.01526, Sec. 3.3): ``p = sigmoid(S)``,
+per-instance min-max normalisation, bilinear resize to the box size,
+threshold 0.5. Every path that turns predictions into masks (evaluation,
+proxy masks, the Inferencer) calls :func:`region_masks`, and refinement
+(:class:`~mmboxcaseg.models.task_modules.GrabCutRefine`) starts from the
+normalised region probabilities it returns.
+"""
+from collections import Counter
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
 import numpy as np
-import torch
-from torch import Tensor
 
-from ..layers import resize_to_sizes
+from mmboxcaseg.registry import TASK_UTILS
 
 
-def logits_to_region_masks(logits: Tensor,
-                           region_sizes: Union[Tensor, np.ndarray,
-                                               Sequence[Sequence[int]]],
-                           mask_thr: float = 0.5,
-                           eps: float = 1e-6) -> List[Tensor]:
-    """BoxCaseg's post-processing, batched (method-spec section 5).
+def normalise_minmax(probs: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Per-map min-max normalisation of ``(K, h, w)`` probabilities.
 
-    ``p = sigmoid(S)``; per-instance min-max normalisation
-    ``(p - min p) / (max p - min p)``; bilinear resize
-    (``align_corners=False``) to the instance's region size; ``> mask_thr``.
-    A map whose range is below ``eps`` (a constant prediction) is not
-    normalised: it is thresholded as ``p`` itself, so a confidently
-    all-foreground crop stays foreground. Used by ``BoxCaseg.predict`` and
-    by ``mmboxcaseg.apis.predict_region_masks``.
+    A map whose range is below ``eps`` (a constant prediction, or box fill's
+    constant 1) is returned as it is, so a confidently all-foreground crop
+    stays foreground.
+    """
+    probs = np.asarray(probs, dtype=np.float32)
+    if probs.size == 0:
+        return probs
+    flat = probs.reshape(len(probs), -1)
+    low = flat.min(axis=1)[:, None, None]
+    span = flat.max(axis=1)[:, None, None] - low
+    return np.where(span > eps, (probs - low) / np.maximum(span, eps),
+                    probs).astype(np.float32)
+
+
+def region_probs(probs: np.ndarray, regions: np.ndarray,
+                 windows: Optional[np.ndarray] = None,
+                 normalise: bool = True) -> List[np.ndarray]:
+    """Probability maps of the box regions.
+
+    Each crop map is resized bilinearly (``cv2.INTER_LINEAR``, half-pixel
+    centres as ``F.interpolate(align_corners=False)``) to its window and cut
+    to its box region. Normalisation uses the crop map's minimum and range
+    (the paper normalises before resizing; the two commute, bilinear
+    resizing being affine in the values).
 
     Args:
-        logits (Tensor): ``[N, 1, h, w]`` logits of N crops.
-        region_sizes: ``[N, 2]`` ints ``(H_i, W_i)`` (= ``(y1 - y0, x1 -
-            x0)`` of the regions from ``box_regions``).
-        mask_thr (float): threshold on the normalised probability.
-        eps (float): smallest range that is normalised.
+        probs (np.ndarray): ``(K, h, w)`` probabilities of the crops
+            (``h = w = 1`` for a constant map).
+        regions (np.ndarray): ``(K, 4)`` int box regions ``x0, y0, x1, y1``.
+        windows (np.ndarray, optional): ``(K, 4)`` int crop windows holding
+            the regions (default: the regions, a tight crop).
+        normalise (bool): min-max normalise each map first (the paper).
 
     Returns:
-        list[Tensor]: N bool masks ``[H_i, W_i]`` on ``logits.device`` (views
-        of one padded ``[N, max H_i, max W_i]`` tensor).
+        list[np.ndarray]: K float32 maps of shape ``(y1 - y0, x1 - x0)``.
     """
-    if logits.dim() != 4 or logits.size(1) != 1:
-        raise ValueError(f'logits must be [N, 1, h, w], got '
-                         f'{tuple(logits.shape)}')
-    n = logits.size(0)
-    sizes = torch.as_tensor(
-        np.asarray(region_sizes, dtype=np.int64)
-        if not isinstance(region_sizes, Tensor) else region_sizes,
-        device=logits.device).long().reshape(-1, 2)
-    if sizes.size(0) != n:
-        raise ValueError(f'{n} logit maps but {sizes.size(0)} region sizes')
-    if n == 0:
-        return []
-    if bool((sizes < 1).any()):
-        raise ValueError(f'region sizes must be >= 1, got {sizes.tolist()}')
-    probs = logits.detach().float().sigmoid().flatten(1)  # [N, h*w]
-    low = probs.amin(dim=1, keepdim=True)
-    span = probs.amax(dim=1, keepdim=True) - low
-    normalised = torch.where(span > eps, (probs - low) / span.clamp(min=eps),
-                             probs)
-    resized = resize_to_sizes(normalised.view(n, *logits.shape[-2:]), sizes)
-    masks = resized > mask_thr
-    return [m[:h, :w] for m, (h, w) in zip(masks, sizes.tolist())]
+    regions = np.asarray(regions, dtype=np.int64).reshape(-1, 4)
+    windows = regions if windows is None else np.asarray(
+        windows, dtype=np.int64).reshape(-1, 4)
+    if len(probs) != len(regions) or len(windows) != len(regions):
+        raise ValueError(f'{len(probs)} probability maps for {len(regions)} '
+                         f'regions and {len(windows)} windows')
+    probs = np.asarray(probs, dtype=np.float32)
+    out = []
+    for p, (x0, y0, x1, y1), (wx0, wy0, wx1, wy1) in zip(
+            probs, regions, windows):
+        if normalise:
+            p = normalise_minmax(p[None])[0]
+        if not (wx0 <= x0 < x1 <= wx1 and wy0 <= y0 < y1 <= wy1):
+            raise ValueError(f'region {(x0, y0, x1, y1)} is not inside its '
+                             f'window {(wx0, wy0, wx1, wy1)}')
+        full = cv2.resize(
+            np.ascontiguousarray(p, dtype=np.float32),
+            (int(wx1 - wx0), int(wy1 - wy0)),
+            interpolation=cv2.INTER_LINEAR)
+        out.append(full[y0 - wy0:y1 - wy0, x0 - wx0:x1 - wx0])
+    return out
+
+
+def region_masks(probs: np.ndarray,
+                 regions: np.ndarray,
+                 windows: Optional[np.ndarray] = None,
+                 mask_thr: float = 0.5,
+                 normalise: bool = True
+                 ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """Masks of the box regions (the paper's post-processing).
+
+    Returns:
+        tuple: ``masks`` (K bool ``(y1 - y0, x1 - x0)`` arrays,
+        ``prob > mask_thr``) and the region probabilities they came from
+        (:func:`region_probs`).
+    """
+    maps = region_probs(probs, regions, windows, normalise)
+    return [m > mask_thr for m in maps], maps
+
+
+def sample_region_masks(sample, refiners: Optional[dict] = None):
+    """The masks a predicted sample asks for, in its box regions.
+
+    Reads ``pred_masks`` (final masks, e.g. GrabCut's) or ``pred_probs``
+    with ``regions`` / ``crop_regions`` and the metainfo ``mask_thr`` and
+    ``refine`` the model set (:meth:`BoxCaseg.predict`); a refinement needs
+    the sample's ``img``.
+
+    Args:
+        sample (dict): one image's prediction (``BaseDataElement.to_dict()``
+            of :meth:`BoxCaseg.predict`'s output, as metrics receive it).
+        refiners (dict, optional): a cache of built refiners (by config).
+
+    Returns:
+        tuple: ``masks`` (bool region arrays of the valid boxes),
+        ``scores`` (``(K,)``, :func:`mask_scores`; 1 for final masks) and
+        ``stats`` (Counter: ``refine_fallback``, the model's ``stats``).
+    """
+    stats = Counter(sample.get('stats', None) or {})
+    regions = sample['regions']
+    if 'pred_masks' in sample:
+        masks = [np.asarray(m, dtype=bool) for m in sample['pred_masks']]
+        return masks, np.ones(len(masks)), stats
+    probs = sample['pred_probs']
+    windows = sample.get('crop_regions', None)
+    thr = float(sample.get('mask_thr', 0.5))
+    raw = region_probs(probs, regions, windows, normalise=False)
+    normed = []
+    for p, q in zip(probs, raw):
+        low, high = float(p.min()), float(p.max())
+        normed.append((q - low) / (high - low) if high - low > 1e-6 else q)
+    masks = [q > thr for q in normed]
+    refine = sample.get('refine', None)
+    if refine and len(masks):
+        img = sample.get('img', None)
+        if img is None:
+            raise ValueError(
+                'refine needs the image in the samples: set '
+                'PackBoxImageInputs(keep_image=True) in the test pipeline')
+        refiners = {} if refiners is None else refiners
+        key = repr(sorted(dict(refine).items()))
+        if key not in refiners:
+            refiners[key] = TASK_UTILS.build(dict(refine))
+        refiner = refiners[key]
+        for k, (region, q) in enumerate(zip(regions, normed)):
+            masks[k], fell_back = refiner(img, region, q)
+            stats['refine_fallback'] += int(fell_back)
+    return masks, mask_scores(raw, masks), stats
+
+
+def mask_scores(raw: Sequence[np.ndarray],
+                masks: Sequence[np.ndarray]) -> np.ndarray:
+    """Confidence of each mask: the mean of ``|2p - 1|`` over its box region.
+
+    ``raw`` are the *un-normalised* region probabilities. A score near 1
+    says the network was sure of every pixel of the box, foreground or
+    background; near 0 that it hesitated everywhere. An empty mask scores 0.
+    (See docs/model_zoo.md for how well it ranks masks by their true IoU.)
+    """
+    out = np.zeros(len(masks), dtype=np.float64)
+    for k, (p, m) in enumerate(zip(raw, masks)):
+        if m.any():
+            out[k] = float(np.abs(2.0 * p - 1.0).mean())
+    return out

@@ -29,18 +29,3 @@ def test_packs_inputs_label_and_metainfo():
         ori_shape=(60, 70),
         img_shape=(6, 7),
         ann_id=3)
-
-
-def test_evaluation_sample_without_label():
-    crop = np.ones((3, 4), np.uint8)
-    out = TRANSFORMS.build(dict(type='PackBoxCasegInputs'))(
-        dict(
-            img=np.zeros((5, 5, 3), np.uint8),
-            gt_mask_crop=crop,
-            gt_area=20,
-            region=(1, 2, 5, 5),
-            category_id=4))
-    ds = out['data_samples']
-    assert 'gt_label' not in ds
-    assert ds.gt_mask_crop is crop and ds.gt_area == 20
-    assert ds.region == (1, 2, 5, 5) and ds.category_id == 4

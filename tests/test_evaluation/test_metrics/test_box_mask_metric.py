@@ -1,44 +1,60 @@
+import pickle
+
 import numpy as np
 import pytest
-import torch
-from mmengine.structures import BaseDataElement
 
-from mmboxcaseg.evaluation.metrics import BoxMaskMetric, region_iou
 from mmboxcaseg.registry import METRICS
+from mmboxcaseg.structures import decode_rle
+from tests.test_proxy.proxy_data import rle_of
+
+H, W = 6, 8
 
 
-def _sample(pred, gt_crop, gt_area, cat, ann_id=0):
-    ds = BaseDataElement(
-        metainfo=dict(
-            category_id=cat, ann_id=ann_id, img_id=1, region=(0, 0, 4, 4)))
-    ds.pred_mask = torch.as_tensor(np.asarray(pred, bool))
-    ds.gt_mask_crop = np.asarray(gt_crop, np.uint8)
-    ds.gt_area = gt_area
-    return ds.to_dict()  # what mmengine's Evaluator hands to a metric
+def _image(probs, boxes, gts, cats, skip=None, img_id=1):
+    """One predicted image as a metric receives it (a dict)."""
+    from mmboxcaseg.structures import box_regions
+    boxes = np.asarray(boxes, np.float64)
+    skip = np.zeros(len(boxes), np.uint8) if skip is None else np.asarray(
+        skip, np.uint8)
+    valid = skip == 0
+    regions = box_regions(boxes[valid], (H, W))
+    return dict(
+        img_id=img_id, img_path=f'{img_id}.png', sample_idx=img_id,
+        ori_shape=(H, W), problem=None, ann_ids=list(range(len(boxes))),
+        category_ids=list(cats), boxes=boxes, skip=skip, valid=valid,
+        regions=regions, crop_regions=regions,
+        pred_probs=np.asarray(probs, np.float32), mask_thr=0.5, refine=None,
+        segmentations=gts)
 
 
 def _hand_made():
-    top_left = np.zeros((4, 4), bool)
+    top_left = np.zeros((H, W), bool)
     top_left[:2, :2] = True
-    half = np.zeros((4, 4), bool)
-    half[:, :2] = True
-    return [
-        # inter 4, union 4 + 6 - 4 (2 GT pixels outside the box): 2/3
-        _sample(top_left, top_left, 6, cat=1, ann_id=1),
-        # box fill: inter 8, union 16 + 8 - 8: 1/2
-        _sample(np.ones((4, 4)), half, 8, cat=1, ann_id=2),
-        # empty prediction: 0
-        _sample(np.zeros((4, 4)), half[:, ::-1], 5 + 8, cat=2, ann_id=3),
-    ]
+    gt1 = top_left.copy()
+    gt1[5, 6:8] = True  # 2 GT pixels outside the box
+    half = np.zeros((H, W), bool)
+    half[:4, 4:6] = True
+    empty_gt = np.zeros((H, W), bool)
+    empty_gt[1:3, 0:3] = True
+    p1 = np.zeros((4, 4))
+    p1[:2, :2] = 1  # the top-left quarter of box 0..4 x 0..4
+    probs = [p1, np.ones((4, 4)), np.zeros((4, 4))]
+    boxes = [[0, 0, 4, 4], [4, 0, 8, 4], [0, 0, 4, 4], [3, 3, 3, 5],
+             [0, 0, 2, 2]]
+    gts = [rle_of(gt1), rle_of(half), rle_of(empty_gt), rle_of(half), None]
+    # IoU 4 / 6, box fill 8 / 16, empty 0; a skipped box; no GT mask
+    return [_image(probs + [np.zeros((4, 4))], boxes, gts, [1, 1, 2, 1, 2],
+                   skip=[0, 0, 0, 3, 0])]
 
 
 def test_hand_made_ious_class_mean_differs_from_instance_mean():
     metric = METRICS.build(dict(type='BoxMaskMetric', classwise=True))
     metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=[1, 2])
     metric.process({}, _hand_made())
-    np.testing.assert_allclose([r[0] for r in metric.results],
-                               [2 / 3, 1 / 2, 0])
-    res = metric.evaluate(3)
+    ious = metric.results[0]['gt_iou']
+    assert ious[3] is None and ious[4] is None  # skipped; no GT mask
+    np.testing.assert_allclose(ious[:3], [2 / 3, 1 / 2, 0])
+    res = metric.evaluate(1)
     assert set(res) == {
         f'boxmask/{k}'
         for k in ('mIoU*', 'mIoU', 'IoU@25', 'IoU@50', 'IoU@70', 'IoU@75')
@@ -50,30 +66,44 @@ def test_hand_made_ious_class_mean_differs_from_instance_mean():
     assert res['boxmask/IoU@70'] == res['boxmask/IoU@75'] == 0
 
 
-def test_box_fill_scores_gt_area_over_region_area():
+def test_threads_give_the_same_results():
     rng = np.random.default_rng(0)
-    metric = BoxMaskMetric(prefix='t')
-    expected = []
-    for i in range(20):
-        h, w = rng.integers(1, 30, size=2)
-        gt = rng.random((h, w)) < rng.random()
-        metric.process({}, [_sample(np.ones((h, w)), gt, int(gt.sum()), i)])
-        expected.append(gt.sum() / (h * w))
-    np.testing.assert_allclose([r[0] for r in metric.results], expected)
-    assert metric.evaluate(20)['t/mIoU'] == pytest.approx(100 *
-                                                          np.mean(expected))
+    images = []
+    for k in range(12):
+        gts = [rle_of(rng.random((H, W)) < 0.5) for _ in range(3)]
+        images.append(_image(rng.random((3, 5, 5)), [[0, 0, 8, 6]] * 3, gts,
+                             [1, 2, 1], img_id=k))
+    inline = METRICS.build(dict(type='BoxMaskMetric', num_workers=0))
+    pooled = METRICS.build(dict(type='BoxMaskMetric', num_workers=3))
+    for k in range(0, 12, 4):
+        inline.process({}, images[k:k + 4])
+        pooled.process({}, images[k:k + 4])
+    assert inline.evaluate(12) == pooled.evaluate(12)
 
 
-def test_region_iou_edge_cases_and_errors():
-    empty = np.zeros((2, 3), bool)
-    assert region_iou(empty, empty, 0) == 1.0
-    assert region_iou(empty, empty, 5) == 0.0
-    metric = BoxMaskMetric()
-    with pytest.raises(ValueError, match=r'ann id 9 .*\(4, 4\).*\(4, 3\)'):
-        metric.process(
-            {}, [_sample(np.ones((4, 4)), np.ones((4, 3)), 12, 1, ann_id=9)])
-    with pytest.raises(ValueError, match='gt_area 3 is smaller'):
-        metric.process({}, [_sample(np.ones((2, 2)), np.ones((2, 2)), 3, 1)])
-    with pytest.raises(KeyError, match="no 'pred_mask'"):
-        metric.process(
-            {}, [dict(ann_id=1, gt_mask_crop=empty, gt_area=0, category_id=1)])
+def test_out_file_holds_rle_masks_scores_and_ious(tmp_path):
+    out = tmp_path / 'p.pkl'
+    metric = METRICS.build(dict(type='BoxMaskMetric', out_file=str(out)))
+    metric.process({}, _hand_made())
+    metric.evaluate(1)
+    with open(out, 'rb') as f:
+        instances = pickle.load(f)
+    assert [d['id'] for d in instances] == [0, 1, 2, 3, 4]
+    first = instances[0]
+    assert set(first) == {'id', 'image_id', 'category_id', 'segmentation',
+                          'score', 'gt_iou', 'skip'}
+    assert isinstance(first['segmentation']['counts'], str)
+    m = decode_rle(first['segmentation'])
+    assert m.shape == (H, W) and m[:2, :2].all() and m.sum() == 4
+    assert first['gt_iou'] == pytest.approx(2 / 3)
+    assert instances[3]['skip'] == 'empty_box'
+    # a few hundred bytes per instance: nothing of the batch's tensors
+    assert out.stat().st_size < 400 * len(instances)
+
+
+def test_no_gt_mask_at_all_gives_nan():
+    img = _hand_made()[0]
+    img['segmentations'] = [None] * 5
+    metric = METRICS.build(dict(type='BoxMaskMetric'))
+    metric.process({}, [img])
+    assert np.isnan(metric.evaluate(1)['boxmask/mIoU*'])

@@ -47,7 +47,8 @@ def test_config_loads_and_builds(path):
 
     cfg.model.backbone.init_cfg = None  # no weights in tests
     model = MODELS.build(cfg.model)
-    num_classes = 20 if 'voc' in path else 5 if 'synthetic' in path else 80
+    num_classes = 20 if 'voc' in path else 5 if 'synthetic' in path \
+        else 1 if 'pennfudan' in path else 80
     assert model.roi_head.bbox_head.num_classes == num_classes
     assert model.roi_head.mask_head.num_classes == num_classes
     if 'r101' in path:
@@ -71,7 +72,7 @@ def test_voc_schedule_is_the_papers():
     assert step.milestones == [15000] and not step.by_epoch
     assert cfg.optim_wrapper.optimizer.lr == 0.0075
     assert cfg.auto_scale_lr.base_batch_size == 6
-    assert cfg.val_evaluator.type == 'VOCMaskMetric'
+    assert cfg.val_evaluator.type == 'mmboxcaseg.VOCMaskMetric'
     assert len(cfg.train_dataloader.dataset.metainfo.classes) == 20
     scale = [
         t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'Resize'

@@ -136,19 +136,69 @@ def test_ablation_heads_and_pred_choices(tiny_cfg):
 
 
 def test_predict_and_tensor_modes(tiny_cfg):
+    import numpy as np
     model = build(tiny_cfg).eval()
-    batch = make_batch(['box', 'box'])
-    batch['data_samples'][0].set_metainfo(dict(region=(3, 5, 13, 12)))
+    gen = torch.Generator().manual_seed(1)
+    crops = [torch.randint(0, 256, (k, 3, SIZE, SIZE), generator=gen,
+                           dtype=torch.uint8) for k in (2, 0, 3)]
+    samples = [BaseDataElement(regions=np.zeros((k, 4)))
+               for k in (2, 0, 3)]
+    batch = dict(inputs=crops, data_samples=samples)
     with torch.no_grad():
         out = model.test_step(batch)
         data = model.data_preprocessor(batch, False)
         logits = model(data['inputs'], mode='tensor')
-    assert logits.shape == (2, 1, SIZE, SIZE)
-    assert out[0].pred_logits.shape == (1, SIZE, SIZE)
-    assert torch.allclose(out[1].pred_logits, logits[1])
-    assert out[0].pred_mask.dtype == torch.bool
-    assert out[0].pred_mask.shape == (7, 10)
-    assert 'pred_mask' not in out[1]
+    assert data['inputs'].shape == (5, 3, SIZE, SIZE)
+    assert logits.shape == (5, 1, SIZE, SIZE)
+    assert [o.pred_probs.shape for o in out] == [(2, SIZE, SIZE),
+                                                 (0, SIZE, SIZE),
+                                                 (3, SIZE, SIZE)]
+    np.testing.assert_allclose(
+        out[2].pred_probs, logits[2:, 0].sigmoid().numpy(), rtol=1e-6)
+    assert out[0].metainfo['mask_thr'] == 0.5
+    # an image alone, or in chunks of one crop, gives the same bits
+    alone = model.test_step(dict(inputs=crops[2:], data_samples=[
+        BaseDataElement(regions=np.zeros((3, 4)))]))
+    assert np.array_equal(alone[0].pred_probs, out[2].pred_probs)
+    model.test_cfg['max_crops'] = 1
+    chunked = model.test_step(dict(inputs=crops[2:], data_samples=[
+        BaseDataElement(regions=np.zeros((3, 4)))]))
+    np.testing.assert_allclose(chunked[0].pred_probs, out[2].pred_probs,
+                               rtol=1e-5, atol=1e-7)
+    # flip: the mean of the logits of the crops and of their mirror images
+    model.test_cfg.update(flip=True, max_crops=64)
+    x = data['inputs'][2:]
+    with torch.no_grad():
+        ref = (model(x, mode='tensor') +
+               model(x.flip(-1), mode='tensor').flip(-1)) / 2
+    flipped = model.test_step(dict(inputs=crops[2:], data_samples=[
+        BaseDataElement(regions=np.zeros((3, 4)))]))
+    np.testing.assert_allclose(flipped[0].pred_probs,
+                               ref[:, 0].sigmoid().numpy(), rtol=1e-5)
+
+
+def test_color_pairwise_loss_joins_the_losses(tiny_cfg):
+    model = build(
+        tiny_cfg,
+        color_pairwise_loss=dict(type='ColorPairwiseLoss', loss_weight=1.0),
+        color_pairwise_on=('weak', 'mixed'))
+    batch = make_batch(['box', 'salient', 'box'])
+    for x in batch['inputs']:  # flat halves: similar neighbours
+        x[:, :, :SIZE // 2] = 40
+        x[:, :, SIZE // 2:] = 200
+    raw = batch['inputs'][0].clone()
+    data = model.data_preprocessor(batch, True)
+    losses = model(**data, mode='loss')
+    assert {'loss_color_pairwise', 'loss_color_pairwise_mixed'} <= set(losses)
+    for key in ('loss_color_pairwise', 'loss_color_pairwise_mixed'):
+        assert torch.isfinite(losses[key]) and losses[key] > 0
+    # the undone normalisation gives back the uint8 images (as RGB)
+    rgb = model._rgb_images(data['inputs'])
+    torch.testing.assert_close(rgb[0], raw.flip(0).float(), atol=1e-3,
+                               rtol=1e-4)
+    with pytest.raises(ValueError, match='color_pairwise_on'):
+        build(tiny_cfg, color_pairwise_loss=dict(type='ColorPairwiseLoss'),
+              color_pairwise_on=('salient', ))
 
 
 def test_bad_source_is_reported(tiny_cfg):

@@ -32,10 +32,36 @@ def test_base_configs_are_consistent(name, channels):
 
 def test_hrnet_w48_uses_syncbn_and_no_pretrained_by_default():
     cfg = load('boxcaseg_hrnetv2_w48.py')
-    assert cfg.pretrained is None
     assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
     assert cfg.model.weak_head.norm_cfg.type == 'SyncBN'
-    assert cfg.model.backbone.init_cfg[0].type == 'Kaiming'
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint=None, prefix='backbone.')
+
+
+def test_documented_checkpoint_option_loads_a_local_file(tmp_path):
+    """``--cfg-options model.backbone.init_cfg.checkpoint=PATH`` (the docs)
+    points the paper's backbone at a local file; unset, the log warns."""
+    from mmengine.logging import MMLogger
+    cfg = load('boxcaseg_hrnetv2_w18.py')
+    torch.manual_seed(0)
+    donor = MODELS.build(cfg.model)
+    key = 'backbone.conv1.weight'
+    state = {k: v for k, v in donor.state_dict().items()
+             if k.startswith('backbone.')}
+    state[key] = torch.full_like(state[key], 0.125)
+    path = tmp_path / 'hrnet-w18_in1k.pth'
+    torch.save(dict(state_dict=state), path)
+    cfg.merge_from_dict({'model.backbone.init_cfg.checkpoint': str(path)})
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert (model.state_dict()[key] == 0.125).all()
+    # without a checkpoint: the class's own init, and a loud warning
+    log = tmp_path / 'init.log'
+    MMLogger.get_instance('init_warning', log_file=str(log))
+    plain = MODELS.build(load('boxcaseg_hrnetv2_w18.py').model)
+    plain.init_weights()
+    assert 'RANDOM weights' in log.read_text()
+    assert not (plain.state_dict()[key] == 0.125).all()
 
 
 @pytest.mark.parametrize(

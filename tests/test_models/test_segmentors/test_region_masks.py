@@ -1,51 +1,119 @@
+import cv2
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from mmboxcaseg.models.segmentors import logits_to_region_masks
+from mmboxcaseg.models.segmentors import (mask_scores, region_masks,
+                                          region_probs, sample_region_masks)
+from mmboxcaseg.models.task_modules import GrabCutRefine
 
 
-def reference(logit, size, thr=0.5):
-    """One instance, step by step: sigmoid, min-max, resize, threshold."""
-    p = logit.sigmoid()
+def reference(prob, size, thr=0.5):
+    """One instance, step by step: min-max, resize, threshold."""
+    p = torch.from_numpy(prob)
     p = (p - p.min()) / (p.max() - p.min())
-    p = F.interpolate(p[None], size, mode='bilinear', align_corners=False)
-    return p[0, 0], p[0, 0] > thr
+    p = F.interpolate(p[None, None], size, mode='bilinear',
+                      align_corners=False)[0, 0]
+    return p.numpy(), p.numpy() > thr
 
 
-def test_matches_per_instance_reference():
-    gen = torch.Generator().manual_seed(0)
-    logits = torch.randn(3, 1, 8, 8, generator=gen) * 3
+def test_tight_crops_match_the_paper_step_by_step():
+    rng = np.random.default_rng(0)
+    probs = rng.uniform(0, 1, (3, 8, 8)).astype(np.float32)
+    regions = np.array([[0, 0, 8, 8], [2, 1, 7, 21], [0, 3, 31, 6]])
+    masks, maps = region_masks(probs, regions)
     sizes = [(8, 8), (20, 5), (3, 31)]
-    masks = logits_to_region_masks(logits, sizes)
-    assert [tuple(m.shape) for m in masks] == sizes
-    for logit, size, mask in zip(logits, sizes, masks):
-        probs, ref = reference(logit, size)
-        assert mask.dtype == torch.bool
-        undecided = (probs - 0.5).abs() < 1e-5
-        assert torch.equal(mask[~undecided], ref[~undecided])
+    assert [m.shape for m in masks] == sizes
+    for p, size, mask, m in zip(probs, sizes, masks, maps):
+        ref_p, ref = reference(p, size)
+        np.testing.assert_allclose(m, ref_p, atol=1e-5)
+        decided = np.abs(ref_p - 0.5) > 1e-4
+        assert mask.dtype == bool
+        np.testing.assert_array_equal(mask[decided], ref[decided])
 
 
 def test_min_max_makes_the_threshold_relative():
-    # all probabilities below 0.5, but the upper half is the relative max
-    logits = torch.full((1, 1, 4, 4), -3.)
-    logits[0, 0, :2] = -1.
-    (mask, ) = logits_to_region_masks(logits, [(4, 4)])
+    p = np.full((1, 4, 4), 0.05, np.float32)
+    p[0, :2] = 0.3  # below 0.5, but the relative maximum
+    (mask, ), _ = region_masks(p, np.array([[0, 0, 4, 4]]))
     assert mask[:2].all() and not mask[2:].any()
 
 
-def test_constant_map_is_thresholded_unnormalised():
-    logits = torch.stack(
-        [torch.full((1, 2, 2), 5.),
-         torch.full((1, 2, 2), -5.)])
-    fg, bg = logits_to_region_masks(logits, torch.tensor([[3, 3], [2, 4]]))
+def test_constant_maps_are_thresholded_unnormalised():
+    p = np.stack([np.full((2, 2), 0.99), np.full((2, 2), 0.01)])
+    (fg, bg), _ = region_masks(p.astype(np.float32),
+                               np.array([[0, 0, 3, 3], [1, 1, 5, 3]]))
     assert fg.all() and fg.shape == (3, 3)
     assert not bg.any() and bg.shape == (2, 4)
 
 
-def test_errors_and_empty():
-    assert logits_to_region_masks(torch.zeros(0, 1, 4, 4), []) == []
-    with pytest.raises(ValueError, match='2 logit maps but 1'):
-        logits_to_region_masks(torch.zeros(2, 1, 4, 4), [(2, 2)])
-    with pytest.raises(ValueError, match='>= 1'):
-        logits_to_region_masks(torch.zeros(1, 1, 4, 4), [(0, 2)])
+def test_a_window_is_resized_then_cut_to_the_box():
+    # a 4 x 4 crop of window 0..8 x 0..8 whose box is 2..6 x 2..6
+    p = np.zeros((1, 4, 4), np.float32)
+    p[0, 1:3, 1:3] = 1  # the centre of the window
+    (m, ), (q, ) = region_masks(p, np.array([[2, 2, 6, 6]]),
+                                np.array([[0, 0, 8, 8]]))
+    full = cv2.resize(p[0], (8, 8), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_allclose(q, full[2:6, 2:6])
+    assert m.shape == (4, 4) and m[1:3, 1:3].all()
+    with pytest.raises(ValueError, match='inside its window'):
+        region_probs(p, np.array([[0, 0, 9, 9]]), np.array([[0, 0, 8, 8]]))
+    with pytest.raises(ValueError, match='1 probability maps for 2'):
+        region_probs(p, np.zeros((2, 4), int))
+
+
+def test_scores_are_the_mean_certainty_over_the_box():
+    sure = np.array([[0.0, 1.0], [1.0, 0.0]])
+    unsure = np.array([[0.4, 0.6], [0.6, 0.4]])
+    scores = mask_scores([sure, unsure, sure],
+                         [sure > 0.5, unsure > 0.5, np.zeros((2, 2), bool)])
+    np.testing.assert_allclose(scores, [1.0, 0.2, 0.0])
+
+
+def _sample(img, probs, regions, refine=None, thr=0.5):
+    return dict(regions=regions, crop_regions=regions, pred_probs=probs,
+                mask_thr=thr, refine=refine, img=img)
+
+
+def test_sample_masks_with_and_without_refinement():
+    # an object of one colour on a textured background; the network saw
+    # only a blurry square in its middle
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 60, (40, 48, 3), dtype=np.uint8)
+    img[10:30, 12:36] = (40, 200, 230)
+    truth = np.zeros((30, 36), bool)  # region 6..42 x 5..35
+    truth[5:25, 6:30] = True
+    probs = np.zeros((1, 30, 36), np.float32)
+    probs[0, 9:21, 12:24] = 1.0
+    region = np.array([[6, 5, 42, 35]])
+    masks, scores, stats = sample_region_masks(_sample(img, probs, region))
+
+    def iou(m):
+        return (m & truth).sum() / (m | truth).sum()
+
+    assert iou(masks[0]) < 0.4
+    refined, _, stats = sample_region_masks(
+        _sample(img, probs, region, refine=dict(type='GrabCutRefine')))
+    assert iou(refined[0]) > 0.9 and stats['refine_fallback'] == 0
+    # deterministic, whatever ran before
+    again, _, _ = sample_region_masks(
+        _sample(img, probs, region, refine=dict(type='GrabCutRefine')))
+    np.testing.assert_array_equal(again[0], refined[0])
+    # a degenerate box keeps the thresholded map
+    tiny = sample_region_masks(
+        _sample(img, np.ones((1, 2, 2), np.float32),
+                np.array([[0, 0, 1, 9]]), refine=dict(type='GrabCutRefine')))
+    assert tiny[2]['refine_fallback'] == 1 and tiny[0][0].all()
+    with pytest.raises(ValueError, match='keep_image'):
+        sample_region_masks(dict(_sample(None, probs, region,
+                                         refine=dict(type='GrabCutRefine'))))
+
+
+def test_grabcut_refine_seeds():
+    refine = GrabCutRefine(fg_thr=0.9, mask_thr=0.5)
+    seeds = refine.seeds(np.array([[0.95, 0.7], [0.3, 0.5]]))
+    assert seeds.tolist() == [[cv2.GC_FGD, cv2.GC_PR_FGD],
+                              [cv2.GC_PR_BGD, cv2.GC_PR_BGD]]
+    with pytest.raises(ValueError):
+        GrabCutRefine(fg_thr=0.4, mask_thr=0.5)

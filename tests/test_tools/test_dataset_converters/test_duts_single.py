@@ -144,3 +144,11 @@ def test_wrong_layout(tmp_path):
         duts.main(
             [str(tmp_path), '--out',
              str(tmp_path / 'DUTS-TR-Mask' / 'l.txt')])
+
+
+def test_link_dir_inside_the_input_is_refused_before_work(tmp_path):
+    root = _make_duts(tmp_path / 'DUTS-TR')
+    with pytest.raises(SystemExit, match='inside the input root'):
+        duts.main([str(root), '--out', str(tmp_path / 'l.txt'),
+                   '--link-dir', str(root / 'DUTS-Single')])
+    assert not (tmp_path / 'l.txt').exists()

@@ -213,3 +213,17 @@ def test_bad_files_are_skipped_with_their_name(tmp_path):
     out, report = _run(tmp_path, vroot, sroot, '--splits', 'train_aug')
     assert report['train_aug']['skipped images'] == 3
     assert report['train_aug']['images'] == 1
+
+
+def test_every_image_skipped_is_an_error_and_out_dir_a_file(tmp_path):
+    vroot, sroot = _make_tree(tmp_path)
+    for png in (vroot / 'SegmentationClass').glob('*.png'):
+        png.write_bytes(b'not a png')  # every VOC val image breaks
+    with pytest.raises(SystemExit, match='all 2 images were skipped'):
+        voc.main(['--voc-root', str(vroot), '--out-dir',
+                  str(tmp_path / 'ann'), '--splits', 'val'])
+    assert not (tmp_path / 'ann' / 'voc_2012_val.json').exists()
+    (tmp_path / 'afile').write_text('x')
+    with pytest.raises(SystemExit, match='is a file'):
+        voc.main(['--voc-root', str(vroot), '--out-dir',
+                  str(tmp_path / 'afile'), '--splits', 'val'])

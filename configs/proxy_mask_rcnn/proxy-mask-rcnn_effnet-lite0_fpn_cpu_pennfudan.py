@@ -1,0 +1,69 @@
+# Proxy Mask R-CNN on PennFudan pedestrians (../shared/data/pennfudan), sized
+# for a 2-core CPU: ImageNet EfficientNet-Lite0 + a 64-wide FPN, one class.
+# Trained on the train split (136 images) with the masks of `train_ann_file`
+# (real masks for the fully supervised reference, or a proxy file from
+# tools/generate_proxy_masks.py), evaluated on the val split's real masks
+# (34 images) with CocoMetric (bbox + segm) and VOCMaskMetric (mask mAP at
+# IoU 0.25 / 0.50 / 0.70 / 0.75). tools/analysis_tools/pennfudan_end_to_end.py
+# runs the five trainings of the comparison with this config.
+_base_ = ['./proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py']
+
+data_root = '../shared/data/pennfudan/'
+train_ann_file = data_root + 'annotations_train.json'  # or a proxy json
+val_ann_file = data_root + 'annotations_val.json'
+classes = ('pedestrian', )
+max_iters = 1200  # batch 2: ~18 passes over the 136 training images
+img_scale = (512, 512)  # longer side (images are at most 480 px)
+
+model = dict(
+    roi_head=dict(
+        bbox_head=dict(num_classes=len(classes)),
+        mask_head=dict(num_classes=len(classes))))
+
+# pedestrians are upright: photometric and scale jitter, no vertical flip
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='RandomResize',
+        scale=img_scale,
+        ratio_range=(0.8, 1.2),
+        keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackProxyDetInputs')
+]
+train_dataloader = dict(
+    dataset=dict(
+        ann_file=train_ann_file,
+        data_prefix=dict(img=data_root),
+        metainfo=dict(classes=classes),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        data_root='',
+        ann_file=val_ann_file,
+        data_prefix=dict(img=data_root),
+        metainfo=dict(classes=classes)))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='CocoMetric', ann_file=val_ann_file,
+         metric=['bbox', 'segm']),
+    dict(type='mmboxcaseg.VOCMaskMetric', ann_file=val_ann_file,
+         metric=['segm'])
+]
+test_evaluator = val_evaluator
+
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_iters,
+        by_epoch=False,
+        milestones=[int(max_iters * 0.75), int(max_iters * 0.9)],
+        gamma=0.1)
+]
+optim_wrapper = dict(optimizer=dict(lr=0.02))
+default_hooks = dict(checkpoint=dict(interval=max_iters))

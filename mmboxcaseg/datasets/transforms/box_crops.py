@@ -1,0 +1,117 @@
+"""Crops of every box of an image, resized for the segmentor.
+
+BoxCaseg (arXiv 2104.01526, Sec. 3.3) crops each box tightly (no context)
+and resizes the crop to 320 x 320 for inference. The box's pixels are those
+of :func:`mmboxcaseg.structures.box_regions`; the predicted mask is later
+resized back to the crop and cut to those pixels, so nothing outside the box
+is ever foreground.
+
+``context`` (not in the paper) widens the crop by a share of the box size on
+every side, clipped to the image; the mask is still cut to the box.
+"""
+from typing import Optional, Tuple, Union
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmboxcaseg.registry import TRANSFORMS
+from mmboxcaseg.structures import box_regions
+
+
+def crop_windows(boxes: np.ndarray, img_shape: Tuple[int, int],
+                 context: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Pixel regions of boxes and of their (widened) crop windows.
+
+    Args:
+        boxes (np.ndarray): ``(K, 4)`` float xyxy boxes.
+        img_shape (tuple): ``(H, W)``.
+        context (float): share of the box width / height added on each side.
+
+    Returns:
+        tuple: ``regions`` and ``windows``, int64 ``(K, 4)`` half-open
+        ``x0, y0, x1, y1``; every window contains its region.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    regions = box_regions(boxes, img_shape)
+    if context <= 0:
+        return regions, regions.copy()
+    wh = boxes[:, 2:] - boxes[:, :2]
+    grown = np.concatenate(
+        [boxes[:, :2] - context * wh, boxes[:, 2:] + context * wh], axis=1)
+    windows = box_regions(grown, img_shape)
+    windows[:, :2] = np.minimum(windows[:, :2], regions[:, :2])
+    windows[:, 2:] = np.maximum(windows[:, 2:], regions[:, 2:])
+    return regions, windows
+
+
+@TRANSFORMS.register_module()
+class BoxCrops(BaseTransform):
+    """Crop and resize the window of every usable box of the image.
+
+    A box is usable when its ``skip`` code is 0 and the image was read.
+
+    Required keys: ``img`` (or None), ``boxes`` (``(n, 4)`` xyxy), ``skip``.
+    Added keys: ``valid`` (bool ``(n,)``: the boxes that were cropped),
+    ``regions`` and ``crop_regions`` (int64 ``(K, 4)`` of the valid boxes:
+    their pixels, and the window each crop was cut from), ``crops``
+    (uint8 ``(K, h, w, 3)``, BGR as loaded).
+
+    Args:
+        scale (int | tuple | None): crop size, an int or ``(w, h)`` (the
+            paper: 320; the CPU configs: 192). None: no crops, only the
+            regions (for predictors that do not look at crops, e.g. box
+            fill and GrabCut).
+        context (float): widen each crop by this share of its box on every
+            side (0: the paper's tight crop).
+        interpolation (str): ``'bilinear'`` (as mmcv's ``Resize`` of the
+            training crops) or ``'area'``.
+    """
+
+    def __init__(self,
+                 scale: Optional[Union[int, Tuple[int, int]]] = 320,
+                 context: float = 0.0,
+                 interpolation: str = 'bilinear') -> None:
+        if scale is None:
+            w = h = 0
+        else:
+            w, h = (scale, scale) if isinstance(scale, int) else scale
+        if scale is not None and (w < 1 or h < 1) or context < 0:
+            raise ValueError(f'BoxCrops needs a positive scale and context '
+                             f'>= 0, got {scale}, {context}')
+        if interpolation not in ('bilinear', 'area'):
+            raise ValueError(f'unknown interpolation {interpolation!r}')
+        self.scale = None if scale is None else (int(w), int(h))
+        self.context = float(context)
+        self.interpolation = interpolation
+        self._cv_interp = cv2.INTER_LINEAR if interpolation == 'bilinear' \
+            else cv2.INTER_AREA
+
+    def transform(self, results: dict) -> dict:
+        img = results.get('img')
+        skip = np.asarray(results['skip'])
+        valid = (skip == 0) & (img is not None)
+        results['valid'] = valid
+        w, h = self.scale or (0, 0)
+        if not valid.any():
+            results['regions'] = np.zeros((0, 4), np.int64)
+            results['crop_regions'] = np.zeros((0, 4), np.int64)
+            results['crops'] = np.zeros((0, h, w, 3), np.uint8)
+            return results
+        regions, windows = crop_windows(results['boxes'][valid],
+                                        img.shape[:2], self.context)
+        crops = np.empty((len(windows), h, w, 3), np.uint8)
+        for k, (x0, y0, x1, y1) in enumerate(windows if w else ()):
+            cv2.resize(
+                img[y0:y1, x0:x1], (w, h),
+                dst=crops[k],
+                interpolation=self._cv_interp)
+        results['regions'] = regions
+        results['crop_regions'] = windows
+        results['crops'] = crops
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(scale={self.scale}, '
+                f'context={self.context}, '
+                f'interpolation={self.interpolation!r})')

@@ -1,0 +1,3 @@
+from .visualization_hook import BoxMaskVisualizationHook
+
+__all__ = ['BoxMaskVisualizationHook']

@@ -1,0 +1,148 @@
+"""OpenCV GrabCut on a box: the classic baseline and a refinement step.
+
+Not in BoxCaseg (arXiv 2104.01526). :func:`grabcut_region` runs
+``cv2.grabCut`` with ``GC_INIT_WITH_MASK`` on a window around a box: pixels
+of the window outside the box are background, the box's pixels carry seeds.
+
+- Rectangle seeds (every box pixel "probably foreground") are exactly
+  ``GC_INIT_WITH_RECT``: the GrabCut baseline
+  (:class:`~mmboxcaseg.models.segmentors.GrabCutSegmentor`), run on the whole
+  image as in the reference figures of ``../shared/data``.
+- :class:`GrabCutRefine` seeds from a segmentor's probability map (sure
+  foreground above ``fg_thr``, probable foreground / background around
+  ``mask_thr``) on the box enlarged by ``margin``: the colour models then
+  snap the network's coarse mask to the image's edges.
+
+OpenCV's RNG (which seeds the k-means of the colour models) is re-seeded
+before every box, so a box's mask does not depend on the order or batching
+of the boxes. ``cv2.grabCut`` releases the GIL: refinement runs in threads.
+"""
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+
+from mmboxcaseg.registry import TASK_UTILS
+
+# GrabCut fits 5-component colour GMMs: both sides need a few pixels.
+MIN_SIDE = 2
+MIN_PIXELS = 16
+
+
+def grabcut_region(image: np.ndarray,
+                   region: Tuple[int, int, int, int],
+                   seeds: np.ndarray,
+                   iterations: int = 5,
+                   margin: Optional[float] = None,
+                   seed: int = 0) -> Optional[np.ndarray]:
+    """GrabCut of one box region.
+
+    Args:
+        image (np.ndarray): ``(H, W, 3)`` uint8 BGR.
+        region (tuple): int ``x0, y0, x1, y1`` (half-open) of the box.
+        seeds (np.ndarray): uint8 ``(y1 - y0, x1 - x0)`` of ``cv2.GC_*``
+            values for the box's pixels.
+        iterations (int): GrabCut iterations.
+        margin (float, optional): the window is the box enlarged by this
+            share of its size on every side (clipped); None: the whole image.
+        seed (int): OpenCV RNG seed.
+
+    Returns:
+        np.ndarray | None: bool ``(y1 - y0, x1 - x0)`` (the box's pixels
+        labelled (probably) foreground), or None when the box is degenerate
+        (thinner than 2 px, fewer than 16 px inside or outside it in the
+        window) or OpenCV fails.
+    """
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = (int(v) for v in region)
+    bw, bh = x1 - x0, y1 - y0
+    if margin is None:
+        wx0, wy0, wx1, wy1 = 0, 0, w, h
+    else:
+        wx0 = max(0, int(np.floor(x0 - margin * bw)))
+        wy0 = max(0, int(np.floor(y0 - margin * bh)))
+        wx1 = min(w, int(np.ceil(x1 + margin * bw)))
+        wy1 = min(h, int(np.ceil(y1 + margin * bh)))
+    inside = bw * bh
+    if min(bw, bh) < MIN_SIDE or inside < MIN_PIXELS or \
+            (wx1 - wx0) * (wy1 - wy0) - inside < MIN_PIXELS:
+        return None
+    mask = np.full((wy1 - wy0, wx1 - wx0), cv2.GC_BGD, np.uint8)
+    mask[y0 - wy0:y1 - wy0, x0 - wx0:x1 - wx0] = seeds
+    fg = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+    if not fg.any():
+        return None
+    bgd = np.zeros((1, 65), dtype=np.float64)
+    fgd = np.zeros((1, 65), dtype=np.float64)
+    cv2.setRNGSeed(int(seed))
+    try:
+        cv2.grabCut(
+            np.ascontiguousarray(image[wy0:wy1, wx0:wx1]), mask, None, bgd,
+            fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return None
+    local = mask[y0 - wy0:y1 - wy0, x0 - wx0:x1 - wx0]
+    return (local == cv2.GC_FGD) | (local == cv2.GC_PR_FGD)
+
+
+def rect_seeds(height: int, width: int) -> np.ndarray:
+    """Seeds of ``GC_INIT_WITH_RECT``: every box pixel probably foreground."""
+    return np.full((height, width), cv2.GC_PR_FGD, np.uint8)
+
+
+@TASK_UTILS.register_module()
+class GrabCutRefine:
+    """Refine a box's mask by GrabCut seeded from its probability map.
+
+    Seeds inside the box: ``p > fg_thr`` sure foreground, else probably
+    foreground where ``p > mask_thr`` and probably background elsewhere;
+    the window around the box (``margin``) is background. Where GrabCut
+    cannot run (degenerate box, no seed, OpenCV error) or ends with an empty
+    mask, the thresholded map is kept (``fallback`` tells).
+
+    Args:
+        fg_thr (float): sure-foreground threshold on the normalised map.
+        mask_thr (float): probable-foreground threshold (the post-process's
+            threshold).
+        margin (float): window = box enlarged by this share per side.
+        iterations (int): GrabCut iterations.
+        seed (int): OpenCV RNG seed before every box.
+    """
+
+    def __init__(self,
+                 fg_thr: float = 0.9,
+                 mask_thr: float = 0.5,
+                 margin: float = 0.25,
+                 iterations: int = 3,
+                 seed: int = 0) -> None:
+        if not 0 <= mask_thr <= fg_thr <= 1 or margin < 0 or iterations < 1:
+            raise ValueError('GrabCutRefine needs 0 <= mask_thr <= fg_thr <= '
+                             '1, margin >= 0 and iterations >= 1, got '
+                             f'{mask_thr}, {fg_thr}, {margin}, {iterations}')
+        self.fg_thr = float(fg_thr)
+        self.mask_thr = float(mask_thr)
+        self.margin = float(margin)
+        self.iterations = int(iterations)
+        self.seed = int(seed)
+
+    def seeds(self, prob: np.ndarray) -> np.ndarray:
+        """``cv2.GC_*`` seeds of a region probability map."""
+        return np.where(
+            prob > self.fg_thr, cv2.GC_FGD,
+            np.where(prob > self.mask_thr, cv2.GC_PR_FGD,
+                     cv2.GC_PR_BGD)).astype(np.uint8)
+
+    def __call__(self, image: np.ndarray, region, prob: np.ndarray
+                 ) -> Tuple[np.ndarray, bool]:
+        """Refined bool mask of the region, and whether it fell back."""
+        base = prob > self.mask_thr
+        out = grabcut_region(image, region, self.seeds(prob),
+                             self.iterations, self.margin, self.seed)
+        if out is None or not out.any():
+            return base, True
+        return out, False
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(fg_thr={self.fg_thr}, '
+                f'mask_thr={self.mask_thr}, margin={self.margin}, '
+                f'iterations={self.iterations})')

@@ -1,0 +1,130 @@
+"""One image's masks -> its proxy records: paste, merge, drop, RLE, score.
+
+:func:`image_records` is the whole per-image step of stage 2 (BoxCaseg,
+arXiv 2104.01526, Sec. 3.4), a pure function of one predicted sample: the
+evaluation metric, the proxy writer and the Inferencer call it, in threads
+beside the network when asked to.
+"""
+from collections import Counter
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from mmboxcaseg.models.segmentors.region_masks import sample_region_masks
+from mmboxcaseg.structures import paste_masks
+from mmboxcaseg.structures.coco_index import SKIP_REASONS
+from mmboxcaseg.structures.coco_masks import (empty_rle, encode_masks,
+                                              paired_iou, segmentation_to_rle)
+from .drop import drop_by_box_agreement
+from .merge import merge_smaller_first
+
+
+@dataclass
+class ProxySettings:
+    """What the per-image steps do.
+
+    Attributes:
+        merge (bool): "smaller object better" (:func:`merge_smaller_first`).
+        drop_thr (float): ignore masks whose agreement is below (0: none).
+        agreement (str): ``'snapped'`` or ``'literal'`` (see
+            :mod:`mmboxcaseg.proxy.drop`).
+        tolerance (float): pixels of quantisation the snapped agreement
+            forgives per side.
+        with_gt (bool): score each proxy against its GT mask when the sample
+            has one.
+    """
+    merge: bool = True
+    drop_thr: float = 0.95
+    agreement: str = 'snapped'
+    tolerance: float = 1.0
+    with_gt: bool = True
+
+
+def image_records(sample,
+                  settings: ProxySettings,
+                  refiners: Optional[dict] = None
+                  ) -> Tuple[List[dict], Counter]:
+    """The records of every non-crowd annotation of one image.
+
+    Args:
+        sample (dict): a predicted sample of
+            :class:`~mmboxcaseg.datasets.BoxImageDataset` as a dict
+            (``BaseDataElement.to_dict()``, as metrics receive it: ``ann_ids``,
+            ``category_ids``, ``boxes``, ``skip``, ``valid``, ``regions``,
+            optionally ``segmentations``; ``pred_probs`` or ``pred_masks``).
+        settings (ProxySettings): merge / drop / scoring.
+        refiners (dict, optional): cache for :func:`sample_region_masks`.
+
+    Returns:
+        tuple: records (one dict per annotation, input order: ``id``,
+        ``category_id``, ``segmentation`` (RLE of the image size, empty when
+        skipped), ``proxy_agreement``, ``mask_ignored``, ``skip`` (reason or
+        None), ``score``, ``gt_iou`` (None without a usable GT mask) and
+        ``gt_invalid`` when the GT mask could not be read) and the image's
+        event counts (e.g. ``grabcut_fallback``).
+    """
+    h, w = (int(v) for v in sample['ori_shape'])
+    skip = np.asarray(sample['skip'])
+    valid = np.asarray(sample.get('valid', skip == 0), dtype=bool)
+    problem = sample.get('problem', None)
+    n_valid = int(valid.sum())
+    rles, agreement, ignored, scores = [], [], [], []
+    stats = Counter()
+    if n_valid:
+        masks, scores, stats = sample_region_masks(sample, refiners)
+        if len(masks) != n_valid:
+            raise RuntimeError(f'{len(masks)} masks for {n_valid} boxes of '
+                               f'image {sample.get("img_path")}')
+        boxes = np.asarray(sample['boxes'], dtype=np.float64)[valid]
+        full = paste_masks(masks, sample['regions'], (h, w),
+                           column_major=True)
+        if settings.merge:
+            full = merge_smaller_first(full, boxes)
+        agreement, ignored = drop_by_box_agreement(
+            full, boxes, settings.drop_thr, settings.agreement,
+            settings.tolerance)
+        rles = encode_masks(full)
+        del full
+    gts = sample.get('segmentations', None) if settings.with_gt else None
+    records, k = [], 0
+    empty = None
+    scored, gt_rles = [], []
+    for j, ann_id in enumerate(sample['ann_ids']):
+        rec = dict(id=ann_id, category_id=sample['category_ids'][j])
+        if valid[j]:
+            rec.update(
+                segmentation=rles[k],
+                proxy_agreement=float(agreement[k]),
+                mask_ignored=bool(ignored[k]),
+                skip=None,
+                score=float(scores[k]),
+                gt_iou=None)
+            if gts is not None and gts[j]:
+                try:
+                    gt = segmentation_to_rle(gts[j], h, w)
+                except ValueError:
+                    rec['gt_invalid'] = True
+                    gt = None
+                if gt is not None:
+                    scored.append(rec)
+                    gt_rles.append(gt)
+            k += 1
+        else:
+            if empty is None:
+                empty = empty_rle(h, w)
+            code = int(skip[j])
+            reason = SKIP_REASONS[code - 1] if code else problem
+            rec.update(
+                segmentation=empty,
+                proxy_agreement=0.0,
+                mask_ignored=True,
+                skip=reason or 'image_unreadable',
+                score=0.0,
+                gt_iou=None)
+        records.append(rec)
+    if scored:
+        ious = paired_iou([r['segmentation'] for r in scored], gt_rles)
+        for rec, iou in zip(scored, ious):
+            rec['gt_iou'] = float(iou)
+    return records, stats

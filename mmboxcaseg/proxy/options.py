@@ -1,0 +1,168 @@
+"""The options of a proxy-mask run and their up-front checks.
+
+Everything a user can get wrong about paths and flags is checked here,
+before a model is built or a process started, and reported as one
+:class:`ProxyInputError` (the CLI prints ``error: ...`` and exits 2).
+"""
+import glob
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import List, Optional, Union
+
+GENERATORS = ('boxcaseg', 'boxfill', 'grabcut')
+
+
+class ProxyInputError(Exception):
+    """A user error that leaves nothing sensible to do (names the item)."""
+
+
+@dataclass
+class ProxyOptions:
+    """Options of :func:`generate_proxy_masks` (the CLI's flags).
+
+    ``generator`` is ``boxcaseg`` (needs ``config`` and ``checkpoint``, or
+    ``random_weights``), ``boxfill``, ``grabcut`` or a model config dict;
+    ``drop_thr=0`` and ``merge=False`` switch drop and merge off; ``nproc``
+    local processes or ``launcher='pytorch'`` (torchrun) shard the images;
+    ``report`` defaults to ``<out without .json>.report.json``.
+    """
+    ann_file: str
+    img_root: str
+    out: str
+    generator: Union[str, dict] = 'boxcaseg'
+    config: Optional[str] = None
+    checkpoint: Optional[str] = None
+    random_weights: bool = False
+    cfg_options: Optional[dict] = None
+    refine: bool = False
+    drop_thr: float = 0.95
+    agreement: str = 'snapped'
+    merge: bool = True
+    batch_size: int = 4
+    num_workers: int = 2
+    post_threads: int = 1
+    device: str = 'cpu'
+    resume: bool = False
+    report: Optional[str] = None
+    launcher: str = 'none'
+    nproc: int = 1
+    progress: bool = True
+    keep_parts: bool = False
+    allow_outside_root: bool = False
+    with_gt: bool = True
+    backend_args: Optional[dict] = field(default=None)
+
+    @property
+    def parts_dir(self) -> str:
+        return self.out + '.parts'
+
+    @property
+    def lock_path(self) -> str:
+        return self.out + '.lock'
+
+    @property
+    def report_path(self) -> str:
+        if self.report:
+            return self.report
+        stem = self.out[:-5] if self.out.endswith('.json') else self.out
+        return stem + '.report.json'
+
+    @property
+    def generator_name(self) -> str:
+        if isinstance(self.generator, dict):
+            return str(self.generator.get('type'))
+        return self.generator
+
+
+def _same_file(a: str, b: str) -> bool:
+    if osp.exists(a) and osp.exists(b):
+        return osp.samefile(a, b)
+    return osp.realpath(a) == osp.realpath(b)
+
+
+def _writable_folder(path: str, what: str) -> None:
+    """Create the folder of ``path`` (as mmdet's tools do) and check that a
+    file can be written there."""
+    folder = osp.dirname(osp.abspath(path))
+    if osp.exists(folder) and not osp.isdir(folder):
+        raise ProxyInputError(f'the folder of {what} {path}, {folder}, is a '
+                              'file')
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise ProxyInputError(f'cannot create the folder of {what} {path}: '
+                              f'{e.strerror}') from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ProxyInputError(f'the folder of {what} {path}, {folder}, is '
+                              'not writable')
+
+
+def check_options(opts: ProxyOptions) -> None:
+    """Refuse options that cannot work, before any work."""
+    if not osp.isfile(opts.ann_file):
+        raise ProxyInputError(f'annotation file {opts.ann_file} does not '
+                              'exist')
+    for what, path in (('--out', opts.out), ('--report', opts.report_path)):
+        if _same_file(path, opts.ann_file):
+            raise ProxyInputError(
+                f'{what} {path} is the input file {opts.ann_file}: the input '
+                'is never overwritten, choose another output path')
+        if osp.isdir(path):
+            raise ProxyInputError(f'{what} {path} is a folder; give a file '
+                                  'name')
+    if _same_file(opts.out, opts.report_path):
+        raise ProxyInputError(f'--report {opts.report_path} is --out')
+    if osp.exists(opts.parts_dir) and not osp.isdir(opts.parts_dir):
+        raise ProxyInputError(f'{opts.parts_dir} (where the run keeps its '
+                              'parts) exists and is not a folder; remove it')
+    _writable_folder(opts.out, '--out')
+    _writable_folder(opts.report_path, '--report')
+    if opts.backend_args is None and not osp.isdir(opts.img_root):
+        raise ProxyInputError(f'--img-root {opts.img_root} is not a folder')
+    if not 0.0 <= float(opts.drop_thr) <= 1.0:
+        raise ProxyInputError(f'--drop-thr must lie in [0, 1], got '
+                              f'{opts.drop_thr}')
+    if opts.agreement not in ('snapped', 'literal'):
+        raise ProxyInputError(f'--agreement must be snapped or literal, got '
+                              f'{opts.agreement!r}')
+    if int(opts.batch_size) < 1 or int(opts.nproc) < 1 or \
+            int(opts.num_workers) < 0 or int(opts.post_threads) < 0:
+        raise ProxyInputError('--batch-size and --nproc must be >= 1, '
+                              '--num-workers and --post-threads >= 0')
+    if opts.launcher not in ('none', 'pytorch'):
+        raise ProxyInputError(f'unknown --launcher {opts.launcher!r}')
+    if opts.launcher == 'pytorch' and opts.nproc != 1:
+        raise ProxyInputError('--nproc is for local runs; with torchrun set '
+                              '--nproc_per_node instead')
+    if opts.launcher == 'pytorch' and ('RANK' not in os.environ
+                                       or 'WORLD_SIZE' not in os.environ):
+        raise ProxyInputError('--launcher pytorch needs RANK and WORLD_SIZE '
+                              '(start it with torchrun)')
+    name = opts.generator_name
+    if not isinstance(opts.generator, dict) and name not in GENERATORS:
+        raise ProxyInputError(f'unknown --generator {name!r}; choose one of '
+                              f'{list(GENERATORS)}')
+    if name == 'boxcaseg':
+        if not opts.config:
+            raise ProxyInputError('--generator boxcaseg needs --config and '
+                                  '--checkpoint')
+        if not opts.checkpoint and not opts.random_weights:
+            raise ProxyInputError(
+                '--generator boxcaseg needs --checkpoint: without one the '
+                'segmentor has random weights and writes masks that only '
+                'look plausible (pass --random-weights to do that on '
+                'purpose, e.g. for a speed benchmark)')
+        for flag, path in (('--config', opts.config), ('--checkpoint',
+                                                       opts.checkpoint)):
+            if path and not osp.isfile(path):
+                raise ProxyInputError(f'{flag} {path} does not exist')
+    elif opts.refine and not isinstance(opts.generator, dict):
+        raise ProxyInputError('--refine refines a segmentor\'s probability '
+                              'map: use it with --generator boxcaseg')
+
+
+def stale_temporaries(out: str) -> List[str]:
+    """Hidden temporary outputs a killed assembly left beside ``out``."""
+    folder = osp.dirname(osp.abspath(out))
+    return glob.glob(osp.join(folder, f'.{osp.basename(out)}.*.tmp'))

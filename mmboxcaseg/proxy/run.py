@@ -1,0 +1,389 @@
+"""Stage 2 as an MMEngine test run: its config, its lock, its processes.
+
+:func:`generate_proxy_masks` (behind ``tools/generate_proxy_masks.py``)
+checks the options, takes the output's lock, and runs
+
+    BoxImageDataset (one sample per image) -> the config's test pipeline
+    (LoadBoxImage, BoxCrops, PackBoxImageInputs) -> the model's predict
+    (BoxCaseg, or the box-fill / GrabCut baselines) -> ProxyMaskWriter
+
+with MMEngine's ``Runner.test()``: in this process, in ``--nproc`` local
+processes (started here, killed with this one), or as one rank of a
+``torchrun`` (``--launcher pytorch``). Each rank takes every W-th image
+(:class:`ProxyShardSampler`); ``--resume`` starts each rank after the last
+image its part file holds complete. The same evaluation path scores the
+segmentor in ``tools/test.py``: only the evaluator differs.
+"""
+import copy
+import json
+import os
+import os.path as osp
+import signal
+import socket
+import sys
+import time
+from typing import Optional
+
+from mmengine.config import Config
+
+from mmboxcaseg.structures.coco_index import CocoFormatError, file_sha1
+from .image_records import ProxySettings
+from .options import (ProxyInputError, ProxyOptions, check_options,
+                      stale_temporaries)
+from .part_file import header_mismatch, part_path, remove_parts, scan_part
+from .writer import part_header
+
+
+# ------------------------------------------------------------------ config
+def _pipeline(opts: ProxyOptions, seg_cfg: Optional[Config]) -> list:
+    """The test pipeline of the run (the segmentor config's, for boxcaseg)."""
+    keep_image = opts.refine or opts.generator_name != 'boxfill'
+    if seg_cfg is None:
+        pipeline = [
+            dict(type='LoadBoxImage'),
+            dict(type='BoxCrops', scale=None),
+            dict(type='PackBoxImageInputs')
+        ]
+    else:
+        try:
+            pipeline = copy.deepcopy(
+                seg_cfg.test_dataloader.dataset.pipeline)
+        except AttributeError:
+            raise ProxyInputError(f'--config {opts.config} has no '
+                                  'test_dataloader.dataset.pipeline') from None
+        types = [t.get('type') for t in pipeline]
+        if 'BoxCrops' not in types or 'PackBoxImageInputs' not in types:
+            raise ProxyInputError(
+                f'--config {opts.config}: its test pipeline {types} does not '
+                'crop boxes (needs LoadBoxImage, BoxCrops and '
+                'PackBoxImageInputs; see configs/_base_/datasets/)')
+        keep_image = opts.refine or bool(
+            seg_cfg.model.get('test_cfg', {}).get('refine'))
+    for t in pipeline:
+        if t.get('type') == 'LoadBoxImage' and opts.backend_args:
+            t['backend_args'] = opts.backend_args
+        if t.get('type') == 'PackBoxImageInputs' and keep_image:
+            t['keep_image'] = True
+    return pipeline
+
+
+def _model(opts: ProxyOptions) -> tuple:
+    """``(model config, segmentor config or None)``."""
+    if isinstance(opts.generator, dict):
+        return copy.deepcopy(opts.generator), None
+    if opts.generator == 'boxfill':
+        return dict(type='BoxFillSegmentor'), None
+    if opts.generator == 'grabcut':
+        return dict(type='GrabCutSegmentor'), None
+    seg_cfg = Config.fromfile(opts.config)
+    if opts.cfg_options:
+        seg_cfg.merge_from_dict(opts.cfg_options)
+    model = copy.deepcopy(seg_cfg.model)
+    if opts.refine:
+        model.setdefault('test_cfg', {})['refine'] = dict(type='GrabCutRefine')
+    return model, seg_cfg
+
+
+def _plain(obj):
+    """A json-comparable copy (tuples -> lists, objects -> str)."""
+    return json.loads(json.dumps(obj, default=str, sort_keys=True))
+
+
+def run_header(opts: ProxyOptions, model: dict, pipeline: list) -> dict:
+    """Everything that decides the output: a part file written under
+    another header is refused by ``--resume``."""
+    header = dict(
+        input_sha1=file_sha1(opts.ann_file),
+        img_root=osp.abspath(opts.img_root),
+        generator=opts.generator_name,
+        model=_plain(model),
+        pipeline=_plain(pipeline),
+        allow_outside_root=bool(opts.allow_outside_root))
+    if opts.checkpoint and opts.generator_name == 'boxcaseg':
+        header['checkpoint_sha1'] = file_sha1(opts.checkpoint)
+    return header
+
+
+def proxy_config(opts: ProxyOptions) -> Config:
+    """The MMEngine config of a proxy-mask run."""
+    model, seg_cfg = _model(opts)
+    pipeline = _pipeline(opts, seg_cfg)
+    env_cfg = copy.deepcopy(seg_cfg.get('env_cfg', {})) if seg_cfg else {}
+    env_cfg.setdefault('mp_cfg',
+                       dict(mp_start_method='fork', opencv_num_threads=0))
+    # ranks finish at different times and rank 0 then assembles: allow it
+    env_cfg.setdefault('dist_cfg', {})['timeout'] = 6 * 3600
+    return Config(
+        dict(
+            default_scope='mmboxcaseg',
+            model=model,
+            runner_type='InferenceRunner',
+            work_dir=opts.parts_dir,
+            launcher=opts.launcher,
+            env_cfg=env_cfg,
+            log_level='INFO' if opts.progress else 'WARNING',
+            default_hooks=dict(
+                timer=dict(type='IterTimerHook'),
+                logger=dict(type='LoggerHook', interval=50)),
+            test_dataloader=dict(
+                batch_size=int(opts.batch_size),
+                num_workers=int(opts.num_workers),
+                persistent_workers=False,
+                sampler=dict(
+                    type='ProxyShardSampler',
+                    parts_dir=opts.parts_dir,
+                    resume=opts.resume),
+                collate_fn=dict(type='pseudo_collate'),
+                dataset=dict(
+                    type='BoxImageDataset',
+                    ann_file=osp.abspath(opts.ann_file),
+                    data_prefix=dict(img=opts.img_root),
+                    with_mask=opts.with_gt,
+                    allow_outside_root=opts.allow_outside_root,
+                    pipeline=pipeline)),
+            test_evaluator=dict(
+                type='ProxyMaskWriter',
+                out_file=opts.out,
+                ann_file=opts.ann_file,
+                parts_dir=opts.parts_dir,
+                report_file=opts.report_path,
+                resume=opts.resume,
+                header=run_header(opts, model, pipeline),
+                merge=opts.merge,
+                drop_thr=float(opts.drop_thr),
+                agreement=opts.agreement,
+                with_gt=opts.with_gt,
+                num_workers=int(opts.post_threads),
+                allow_outside_root=opts.allow_outside_root),
+            test_cfg=dict(type='TestLoop')))
+
+
+# ------------------------------------------------------------- one rank
+def run_rank(opts: ProxyOptions) -> None:
+    """Run this process's rank (all of it without a launcher)."""
+    from mmboxcaseg.utils import CheckpointRefused
+    from mmboxcaseg.utils.launch import (build_runner, load_weights,
+                                         prepare_distributed,
+                                         shutdown_distributed)
+    from mmboxcaseg.utils.setup_env import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = proxy_config(opts)
+    try:
+        prepare_distributed(cfg)
+        runner = build_runner(cfg)
+        if opts.checkpoint and opts.generator_name == 'boxcaseg':
+            load_weights(runner, opts.checkpoint)
+        runner.test()
+    except CheckpointRefused as e:
+        raise ProxyInputError(str(e)) from None
+    except CocoFormatError as e:
+        raise ProxyInputError(str(e)) from None
+    finally:
+        shutdown_distributed()
+
+
+# ----------------------------------------------------------- processes
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (a killed
+    ``--nproc`` parent or torchrun agent leaves no worker behind)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+
+
+def _child(opts: ProxyOptions, rank: int, world: int, port: int,
+           parent: int) -> None:
+    """Body of a ``--nproc`` process: one torchrun-like rank."""
+    _die_with_parent(parent)
+    os.environ.update(
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world),
+        LOCAL_WORLD_SIZE=str(world))
+    if 'OMP_NUM_THREADS' not in os.environ:
+        import torch
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    child_opts = copy.copy(opts)
+    child_opts.launcher, child_opts.nproc = 'pytorch', 1
+    try:
+        run_rank(child_opts)
+    except ProxyInputError as e:
+        with open(osp.join(opts.parts_dir, f'error-{rank:05d}.txt'),
+                  'w') as f:
+            f.write(str(e))
+        print(f'rank {rank}: {e}', file=sys.stderr)
+        sys.exit(2)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _run_local_processes(opts: ProxyOptions) -> None:
+    """``opts.nproc`` ranks in fresh processes (``spawn``: a forked child of
+    a process whose OpenMP / OpenCV pools have run can deadlock)."""
+    import multiprocessing as mp
+    n = int(opts.nproc)
+    ctx = mp.get_context('spawn')
+    port = _free_port()
+    procs = [
+        ctx.Process(
+            target=_child, args=(opts, r, n, port, os.getpid()))
+        for r in range(n)
+    ]
+    for p in procs:
+        p.start()
+    failed = []
+    for r, p in enumerate(procs):
+        p.join()
+        if p.exitcode:
+            failed.append((r, p.exitcode))
+    if failed:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        msgs = []
+        for r, _ in failed:
+            path = osp.join(opts.parts_dir, f'error-{r:05d}.txt')
+            if osp.isfile(path):
+                with open(path) as f:
+                    msgs.append(f.read())
+                os.remove(path)
+        if msgs:
+            raise ProxyInputError(msgs[0])
+        raise RuntimeError('rank process(es) failed: ' +
+                           ', '.join(f'rank {r} (exit code {c})'
+                                     for r, c in failed) +
+                           '; fix the cause and rerun with --resume')
+
+
+# ------------------------------------------------------------------ lock
+class RunLock:
+    """An exclusive ``flock`` on ``<out>.lock`` for the whole run."""
+
+    def __init__(self, path: str, out: str) -> None:
+        self.path, self.out = path, out
+        self._f = None
+
+    def __enter__(self):
+        import fcntl
+        self._f = open(self.path, 'a+')
+        try:
+            fcntl.flock(self._f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._f.seek(0)
+            holder = self._f.read().strip() or '?'
+            self._f.close()
+            raise ProxyInputError(
+                f'{self.out} is being written by another run (pid {holder}); '
+                'wait for it to end, or stop it, then rerun (with --resume '
+                'to keep its work)') from None
+        self._f.seek(0)
+        self._f.truncate()
+        self._f.write(str(os.getpid()))
+        self._f.flush()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
+        self._f.close()
+        return False
+
+
+# ------------------------------------------------------------------ main
+def _check_resume(opts: ProxyOptions, world: int, ranks) -> None:
+    """Refuse to resume from the parts of another run, before any work."""
+    import glob
+    import re
+    worlds = set()
+    for p in glob.glob(osp.join(opts.parts_dir, 'part-*-of-*.jsonl')):
+        m = re.search(r'part-\d+-of-(\d+)\.jsonl$', p)
+        if m:
+            worlds.add(int(m.group(1)))
+    worlds.discard(world)
+    if worlds:
+        raise ProxyInputError(
+            f'cannot resume: {opts.parts_dir} holds parts of a run with '
+            f'{sorted(worlds)} shard(s) (processes), this run has {world}; '
+            'use the same number of processes, or run without --resume')
+    writer = proxy_config(opts).test_evaluator
+    settings = ProxySettings(
+        merge=bool(writer['merge']),
+        drop_thr=float(writer['drop_thr']),
+        agreement=writer['agreement'],
+        with_gt=bool(writer['with_gt']))
+    expected = part_header(writer['header'], settings)
+    for r in ranks:
+        p = part_path(opts.parts_dir, r, world)
+        if not osp.isfile(p):
+            continue
+        found = scan_part(p).header
+        if found is None:
+            continue
+        diff = header_mismatch(found, dict(expected, rank=r, world=world))
+        if diff:
+            raise ProxyInputError(
+                f'cannot resume from {p}: it was written with a different '
+                f'{", ".join(diff)}; run without --resume to start afresh')
+
+
+def generate_proxy_masks(opts: ProxyOptions) -> Optional[dict]:
+    """Run the whole conversion (see the module docstring).
+
+    Returns:
+        dict | None: the report (None on torchrun ranks other than 0).
+
+    Raises:
+        ProxyInputError: a user error, with a message naming the item.
+    """
+    check_options(opts)
+    rank = int(os.environ.get('RANK', 0)) if opts.launcher == 'pytorch' \
+        else 0
+    world = int(os.environ.get('WORLD_SIZE', 1)) \
+        if opts.launcher == 'pytorch' else int(opts.nproc)
+    lock = RunLock(opts.lock_path, opts.out) if rank == 0 else None
+    start = time.perf_counter()
+    if lock is not None:
+        lock.__enter__()
+    try:
+        if rank == 0:
+            for tmp in stale_temporaries(opts.out):
+                os.remove(tmp)  # left by a kill during an earlier assembly
+        os.makedirs(opts.parts_dir, exist_ok=True)
+        if opts.resume:
+            _check_resume(opts, world, range(world) if opts.launcher ==
+                          'none' else [rank])
+        elif rank == 0:
+            # torchrun: the other ranks may already be writing theirs
+            remove_parts(
+                opts.parts_dir,
+                keep_dir=True,
+                keep_world=world if opts.launcher == 'pytorch' else None)
+        if opts.launcher == 'none' and world > 1:
+            _run_local_processes(opts)
+        else:
+            run_rank(opts)
+    finally:
+        if lock is not None:
+            lock.__exit__(None, None, None)
+    if rank != 0:
+        return None
+    if not opts.keep_parts:
+        remove_parts(opts.parts_dir)  # with the run's logs (its work dir)
+    with open(opts.report_path) as f:
+        report = json.load(f)
+    report.setdefault('timing', {})['tool_wall'] = round(
+        time.perf_counter() - start, 4)
+    return report

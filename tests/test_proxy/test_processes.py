@@ -1,0 +1,130 @@
+"""Process hygiene: one run per output, no orphans after a kill -9."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmboxcaseg.proxy import ProxyInputError, ProxyOptions, generate_proxy_masks
+from mmboxcaseg.proxy.part_file import PartWriter, part_path
+from mmboxcaseg.proxy.run import RunLock
+from tests.test_proxy.proxy_data import make_dataset, write_image
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(ann, imgs, out, **kw):
+    kw.setdefault('generator', 'boxfill')
+    kw.setdefault('num_workers', 0)
+    kw.setdefault('post_threads', 0)
+    return generate_proxy_masks(
+        ProxyOptions(ann_file=str(ann), img_root=str(imgs), out=str(out),
+                     progress=False, **kw))
+
+
+def test_a_second_run_on_the_same_output_is_refused(dataset, tmp_path):
+    ann, imgs = dataset
+    out = tmp_path / 'o.json'
+    with RunLock(str(out) + '.lock', str(out)):  # a run in progress
+        with pytest.raises(ProxyInputError, match='another run'):
+            run(ann, imgs, out)
+        with pytest.raises(ProxyInputError, match='another run'):
+            run(ann, imgs, out, resume=True)
+    # a torchrun rank holds its part file the same way
+    parts = tmp_path / 'o.json.parts'
+    parts.mkdir()
+    holder = PartWriter(part_path(str(parts), 0, 1), {'x': 1}, resume=False)
+    with pytest.raises(ProxyInputError, match='another run'):
+        run(ann, imgs, out)
+    holder.close()
+    run(ann, imgs, out)  # and once both are gone it runs
+    assert out.is_file() and not Path(str(out) + '.lock').exists()
+
+
+def test_resume_refuses_another_image_root(dataset, tmp_path):
+    ann, imgs = dataset
+    out = tmp_path / 'o.json'
+    run(ann, imgs, out, keep_parts=True)
+    other = tmp_path / 'other_imgs'
+    other.symlink_to(imgs, target_is_directory=True)
+    with pytest.raises(ProxyInputError, match='img_root'):
+        run(ann, other, out, resume=True)
+
+
+def _children(pid):
+    kids = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != 'Z':
+            kids.append(int(d))
+    return kids
+
+
+def _alive(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def test_kill_9_of_the_parent_kills_its_workers_and_resume_finishes(
+        tmp_path):
+    rng = np.random.default_rng(0)
+    images, anns = [], []
+    for k in range(24):  # GrabCut on 3 boxes of each: a few seconds a rank
+        write_image(tmp_path / 'imgs' / f'{k}.png', 120, 160, seed=k)
+        images.append(dict(id=k, file_name=f'{k}.png', height=120,
+                           width=160))
+        for j in range(3):
+            x, y = rng.uniform(0, 60, 2)
+            anns.append(dict(id=100 * k + j, image_id=k, category_id=1,
+                             bbox=[x, y, 60, 50], iscrowd=0))
+    ann = tmp_path / 'ann.json'
+    ann.write_text(json.dumps(dict(images=images, annotations=anns,
+                                   categories=[dict(id=1, name='a')])))
+    imgs, out = tmp_path / 'imgs', tmp_path / 'o.json'
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH',
+                                                            '')])
+    cmd = [sys.executable, str(REPO / 'tools' / 'generate_proxy_masks.py'),
+           '--ann-file', str(ann), '--img-root', str(imgs), '--out', str(out),
+           '--generator', 'grabcut', '--nproc', '2', '--num-workers', '0',
+           '--no-progress']
+    parent = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    parts = tmp_path / 'o.json.parts'
+    deadline = time.time() + 120
+    workers = []
+    while time.time() < deadline:  # both ranks are writing parts
+        workers = [p for p in _children(parent.pid) if _alive(p)]
+        done = [p for p in parts.glob('part-*-of-00002.jsonl')
+                if p.stat().st_size > 300]
+        if len(done) == 2 and len(workers) >= 2:
+            break
+        time.sleep(0.2)
+    assert len(workers) >= 2, 'the workers never started'
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers), 'orphaned workers'
+    assert not out.exists()
+    proc = subprocess.run(cmd + ['--resume'], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    clean = tmp_path / 'clean.json'
+    run(ann, imgs, clean, generator='grabcut')
+    assert out.read_bytes() == clean.read_bytes()

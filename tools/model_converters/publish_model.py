@@ -1,0 +1,61 @@
+"""Turn a training checkpoint into a model file: weights only, with sha256.
+
+    python tools/model_converters/publish_model.py work_dirs/X/iter_N.pth \\
+        checkpoints/NAME.pth
+
+Keeps ``state_dict`` and a small ``meta`` (the config it was trained with,
+mmboxcaseg's version), drops the optimizer and the message hub, writes the
+file atomically and its sha256 to ``NAME.pth.sha256`` (``sha256sum -c``
+format), and prints both.
+"""
+import argparse
+import hashlib
+import os
+import os.path as osp
+import sys
+
+import torch
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 24), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('src', help='a checkpoint written by tools/train.py')
+    p.add_argument('out', help='the model file to write')
+    args = p.parse_args(argv)
+    import mmboxcaseg  # noqa: F401  (allow-lists MMEngine's types)
+    if not osp.isfile(args.src):
+        print(f'error: {args.src} does not exist', file=sys.stderr)
+        return 2
+    ckpt = torch.load(args.src, map_location='cpu')
+    if 'state_dict' not in ckpt:
+        print(f'error: {args.src} has no state_dict', file=sys.stderr)
+        return 2
+    meta = ckpt.get('meta', {}) or {}
+    out = dict(
+        state_dict=ckpt['state_dict'],
+        meta=dict(
+            cfg=meta.get('cfg'),
+            mmboxcaseg_version=mmboxcaseg.__version__,
+            source=osp.basename(args.src),
+            iter=meta.get('iter')))
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    tmp = args.out + '.tmp'
+    torch.save(out, tmp)
+    os.replace(tmp, args.out)
+    digest = sha256(args.out)
+    with open(args.out + '.sha256', 'w') as f:
+        f.write(f'{digest}  {osp.basename(args.out)}\n')
+    print(f'{args.out}\nsha256 {digest}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
