@@ -1,8 +1,10 @@
-# Two commands for a newcomer; each sets up .venv itself (tools/setup_env.sh).
+# Commands for a newcomer; each sets up .venv itself (tools/setup_env.sh).
 PY := .venv/bin/python
-SHARED ?= ../shared/data
+# the default model: the best CPU recipe (docs/model_zoo.md)
+MODEL_CONFIG := configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py
+MODEL := checkpoints/boxcaseg_effnet-lite0_cpu_coco128.pth
 
-.PHONY: setup test demo clean-venv
+.PHONY: setup test demo model clean-venv
 
 setup:
 	bash tools/setup_env.sh
@@ -12,6 +14,15 @@ test: setup
 
 demo: setup
 	$(PY) tools/run_demo.py --work-dir work_dirs/demo
+
+# train the default model (~30 min on 2 CPU cores), then write $(MODEL) and
+# its sha256, which model-index.yml names (Inferencer, demo, converter)
+model: setup
+	$(PY) tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
+	    --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
+	$(PY) tools/train.py $(MODEL_CONFIG) --work-dir work_dirs/model
+	$(PY) tools/model_converters/publish_model.py \
+	    work_dirs/model/$$(basename $$(cat work_dirs/model/last_checkpoint)) $(MODEL)
 
 clean-venv:
 	rm -rf .venv

@@ -12,8 +12,8 @@ data_root = '../shared/data/pennfudan/'
 train_ann_file = data_root + 'annotations_train.json'  # or a proxy json
 val_ann_file = data_root + 'annotations_val.json'
 classes = ('pedestrian', )
-max_iters = 1200  # batch 2: ~18 passes over the 136 training images
-img_scale = (512, 512)  # longer side (images are at most 480 px)
+max_iters = 600  # batch 2: ~9 passes over the 136 training images
+img_scale = (480, 480)  # longer side: the images' own size (at most 480)
 
 model = dict(
     roi_head=dict(
@@ -54,7 +54,8 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+# validate every third of the schedule: the log shows how AP grows
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 3)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
     dict(

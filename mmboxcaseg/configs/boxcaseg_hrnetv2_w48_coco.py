@@ -54,7 +54,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     timer=dict(type='IterTimerHook'),
-    visualization=dict(type='mmdet.DetVisualizationHook'))
+    visualization=dict(type='BoxMaskVisualizationHook'))
 default_scope = 'mmboxcaseg'
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -91,8 +91,7 @@ model = dict(
         384,
     ], type='HRNetV2Concat'),
     pairwise_loss=dict(loss_weight=0.05, type='BBTPPairwiseLoss'),
-    pixel_loss=dict(
-        loss_weight=1.0, type='mmdet.CrossEntropyLoss', use_sigmoid=True),
+    pixel_loss=dict(loss_weight=1.0, type='PixelBCELoss'),
     salient_head=dict(
         in_channels=720,
         norm_cfg=dict(requires_grad=True, type='SyncBN'),
@@ -285,8 +284,6 @@ vis_backends = [
     dict(type='LocalVisBackend'),
 ]
 visualizer = dict(
-    name='visualizer',
-    type='BoxMaskVisualizer',
-    vis_backends=[
+    type='BoxMaskVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])

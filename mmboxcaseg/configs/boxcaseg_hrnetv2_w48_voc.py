@@ -50,7 +50,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     timer=dict(type='IterTimerHook'),
-    visualization=dict(type='mmdet.DetVisualizationHook'))
+    visualization=dict(type='BoxMaskVisualizationHook'))
 default_scope = 'mmboxcaseg'
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -88,8 +88,7 @@ model = dict(
         384,
     ], type='HRNetV2Concat'),
     pairwise_loss=dict(loss_weight=0.05, type='BBTPPairwiseLoss'),
-    pixel_loss=dict(
-        loss_weight=1.0, type='mmdet.CrossEntropyLoss', use_sigmoid=True),
+    pixel_loss=dict(loss_weight=1.0, type='PixelBCELoss'),
     salient_head=dict(
         in_channels=720,
         norm_cfg=dict(requires_grad=True, type='SyncBN'),
@@ -277,8 +276,6 @@ vis_backends = [
     dict(type='LocalVisBackend'),
 ]
 visualizer = dict(
-    name='visualizer',
-    type='BoxMaskVisualizer',
-    vis_backends=[
+    type='BoxMaskVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])

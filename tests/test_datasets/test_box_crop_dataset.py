@@ -5,7 +5,6 @@ from tests.test_datasets.boxcaseg_tiny_data import write_coco
 from mmengine.logging import MMLogger
 
 from mmboxcaseg.datasets import BoxCropDataset
-from mmboxcaseg.registry import DATASETS
 
 
 def _logger(tmp_path, name):

@@ -17,7 +17,7 @@ CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs/_base_/schedules/*.py')))
 CPU = osp.join(
     ROOT, 'configs/boxcaseg/'
-    'boxcaseg_effnet-lite0_1xb16-cpu_coco128-davis.py')
+    'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py')
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -65,7 +65,9 @@ def _tiny_cpu_cfg(tmp_path):
     cfg = Config.fromfile(CPU)
     box_root, ann = write_coco(tmp_path / 'coco')
     sal_root = write_salient(tmp_path / 'sal', [f'{i:03d}' for i in range(9)])
-    box_set, sal_set = cfg.train_dataloader.dataset.datasets
+    # the box set and the first salient set (davis345, then sod204)
+    box_set, sal_set = cfg.train_dataloader.dataset.datasets[:2]
+    cfg.train_dataloader.dataset.datasets = [box_set, sal_set]
     box_set.update(data_root=box_root, ann_file=ann)
     sal_set.update(data_root=sal_root)
     cfg.val_dataloader.dataset.update(data_root=box_root, ann_file=ann)

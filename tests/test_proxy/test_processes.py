@@ -13,7 +13,7 @@ import pytest
 from mmboxcaseg.proxy import ProxyInputError, ProxyOptions, generate_proxy_masks
 from mmboxcaseg.proxy.part_file import PartWriter, part_path
 from mmboxcaseg.proxy.run import RunLock
-from tests.test_proxy.proxy_data import make_dataset, write_image
+from tests.test_proxy.proxy_data import write_image
 
 REPO = Path(__file__).resolve().parents[2]
 

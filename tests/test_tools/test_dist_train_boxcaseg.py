@@ -12,7 +12,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'test_datasets'))
 from boxcaseg_tiny_data import write_coco, write_salient  # noqa: E402
 
-CONFIG = 'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-davis.py'
+CONFIG = 'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py'
 
 
 def test_dist_train_boxcaseg_ratio_sampler(tmp_path):

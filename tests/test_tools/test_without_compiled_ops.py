@@ -35,7 +35,7 @@ sal_root = write_salient(os.path.join(tmp, 'sal'),
                          ['%03d' % i for i in range(8)])
 work = os.path.join(tmp, 'work')
 config = os.path.join({root!r}, 'configs', 'boxcaseg',
-                      'boxcaseg_effnet-lite0_1xb16-cpu_coco128-davis.py')
+                      'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py')
 sys.argv = ['train.py']
 from tools.train import main as train
 train([config, '--work-dir', work, '--cfg-options',

@@ -3,7 +3,8 @@ proxy masks vs from real masks.
 
 One command runs the whole chain and prints one table::
 
-    python tools/analysis_tools/pennfudan_end_to_end.py --work-dir work_dirs/pennfudan_e2e
+    python tools/analysis_tools/pennfudan_end_to_end.py \\
+        --work-dir work_dirs/pennfudan_e2e
 
 1. trains the BoxCaseg segmentor on the train split's **boxes** + the salient
    sets (``--seg-config``);
@@ -12,26 +13,30 @@ One command runs the whole chain and prints one table::
    (e) GrabCut, each scored against the real train masks;
 3. trains the same Mask R-CNN (``--det-config``) five times, on the train
    boxes with (a) the real masks (the fully supervised reference) and with
-   (b)-(e), ``--jobs`` at a time with one thread each;
+   (b)-(e);
 4. evaluates each on the val split's real masks and prints the table (also
    written to ``<work-dir>/results.json``): proxy quality on the train split
    (mIoU*, IoU@75), val segm AP / AP50 / AP75, the VOC-style mask mAPs, and
    each run's share of run (a).
 
-Every stage is skipped when its output exists, so a killed run continues
-where it stopped; each stage logs to ``<work-dir>/<stage>.log``.
+Stages run ``--jobs`` at a time with one thread each, as soon as what they
+need exists (run (a) trains while the segmentor does). Every stage is
+skipped when its output exists, so a killed run continues where it stopped;
+each stage logs to ``<work-dir>/logs/<stage>.log``.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
 from typing import Dict, List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SEG_CONFIG = 'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_pennfudan.py'
+SEG_CONFIG = ('configs/boxcaseg/'
+              'boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient.py')
 DET_CONFIG = ('configs/proxy_mask_rcnn/'
               'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py')
 RUNS = (
@@ -48,8 +53,8 @@ PROXIES = {
     'grabcut': ('grabcut', ['--no-merge', '--drop-thr', '0']),
 }
 SEGM_KEYS = ('coco/segm_mAP', 'coco/segm_mAP_50', 'coco/segm_mAP_75')
-VOC_KEYS = tuple(f'voc/segm_mAP@{t}' for t in ('0.25', '0.50', '0.70',
-                                                '0.75'))
+VOC_KEYS = tuple(f'voc/segm_mAP@{t}'
+                 for t in ('0.25', '0.50', '0.70', '0.75'))
 
 
 def parse_args(argv=None):
@@ -75,34 +80,16 @@ def parse_args(argv=None):
         default=[],
         help='extra --cfg-options of the five Mask R-CNN trainings')
     p.add_argument(
-        '--refine',
+        '--no-refine',
         action='store_true',
-        help='refine the BoxCaseg proxies with GrabCut')
+        help='BoxCaseg proxies straight from the network (default: refined '
+        'by GrabCut seeded from its probabilities, the measured best)')
     p.add_argument(
         '--jobs',
         type=int,
         default=2,
-        help='Mask R-CNN trainings at a time (one thread each)')
+        help='stages at a time, one thread each (default 2: the cores)')
     return p.parse_args(argv)
-
-
-class Stages:
-    """Prints numbered stages with their wall times."""
-
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-        self.times: Dict[str, float] = {}
-
-    def run(self, name: str, done: bool, fn) -> None:
-        if done:
-            print(f'[skip] {name}: output exists', flush=True)
-            self.times.setdefault(name, 0.0)
-            return
-        t0 = time.perf_counter()
-        print(f'[....] {name}', flush=True)
-        fn()
-        self.times[name] = time.perf_counter() - t0
-        print(f'[done] {name} ({self.times[name] / 60:.1f} min)', flush=True)
 
 
 def _env(threads: int) -> dict:
@@ -110,16 +97,6 @@ def _env(threads: int) -> dict:
     env['OMP_NUM_THREADS'] = str(threads)
     env['PYTHONPATH'] = os.pathsep.join([ROOT, env.get('PYTHONPATH', '')])
     return env
-
-
-def _call(cmd: List[str], log: str, threads: int = 2) -> None:
-    with open(log, 'w') as f:
-        proc = subprocess.run(
-            cmd, cwd=ROOT, env=_env(threads), stdout=f,
-            stderr=subprocess.STDOUT)
-    if proc.returncode:
-        raise SystemExit(f'error: {" ".join(cmd[:3])} ... failed (exit '
-                         f'{proc.returncode}); see {log}')
 
 
 def _last_checkpoint(work_dir: str) -> Optional[str]:
@@ -132,16 +109,101 @@ def _last_checkpoint(work_dir: str) -> Optional[str]:
 
 
 def _last_val(work_dir: str) -> Dict[str, float]:
-    """The last validation scalars of a training work dir."""
+    """The last validation scalars of the newest run in a work dir."""
     found: Dict[str, float] = {}
-    for dirpath, _, files in os.walk(work_dir):
-        if 'scalars.json' in files:
-            with open(osp.join(dirpath, 'scalars.json')) as f:
-                for line in f:
-                    row = json.loads(line)
-                    if any(k in row for k in SEGM_KEYS + VOC_KEYS):
-                        found = row
+    runs = sorted(
+        dirpath for dirpath, _, files in os.walk(work_dir)
+        if 'scalars.json' in files)
+    if runs:
+        with open(osp.join(runs[-1], 'scalars.json')) as f:
+            for line in f:
+                row = json.loads(line)
+                if any(k in row for k in SEGM_KEYS + VOC_KEYS):
+                    found = row
     return found
+
+
+def _final(work_dir: str) -> str:
+    return osp.join(work_dir, 'final_val.json')
+
+
+def _write_final(work_dir: str) -> None:
+    """Record a finished training (exit 0): its last validation and the
+    iteration of its last checkpoint."""
+    row = dict(_last_val(work_dir))
+    match = re.search(r'iter_(\d+)\.pth$', _last_checkpoint(work_dir) or '')
+    row['iterations'] = int(match.group(1)) if match else None
+    with open(_final(work_dir), 'w') as f:
+        json.dump(row, f)
+
+
+class Stage:
+    """One command of the chain: what it needs, how to tell it is done."""
+
+    def __init__(self, name: str, cmd, done, needs=(),
+                 on_success=None) -> None:
+        self.name = name
+        self.on_success = on_success  # () -> None, after exit 0
+        self.cmd = cmd  # () -> argv, built when the stage starts
+        self.done = done  # () -> bool
+        self.needs = tuple(needs)
+        self.minutes: Optional[float] = None  # None: skipped
+
+
+def run_stages(stages: List[Stage], jobs: int, log_dir: str) -> None:
+    """Run ``stages`` ``jobs`` at a time in dependency order.
+
+    A stage whose ``done()`` holds is skipped; one that fails stops the
+    others and exits naming its log.
+    """
+    os.makedirs(log_dir, exist_ok=True)
+    finished = set()
+    todo = []
+    for st in stages:
+        if st.done():
+            print(f'[skip] {st.name}: output exists', flush=True)
+            finished.add(st.name)
+        else:
+            todo.append(st)
+    running: List[tuple] = []
+    while todo or running:
+        for st in list(todo):
+            if len(running) >= max(1, jobs):
+                break
+            if not all(n in finished for n in st.needs):
+                continue
+            todo.remove(st)
+            log = open(osp.join(log_dir, f'{st.name}.log'), 'w')
+            print(f'[....] {st.name} (log: {log.name})', flush=True)
+            proc = subprocess.Popen(
+                st.cmd(), cwd=ROOT, env=_env(1), stdout=log,
+                stderr=subprocess.STDOUT)
+            running.append((st, proc, log, time.perf_counter()))
+        if not running:
+            missing = {n for st in todo for n in st.needs} - finished
+            raise SystemExit(f'error: stages wait for {sorted(missing)}')
+        time.sleep(1)
+        for item in list(running):
+            st, proc, log, started = item
+            if proc.poll() is None:
+                continue
+            running.remove(item)
+            log.close()
+            if not proc.returncode and st.on_success:
+                st.on_success()
+            if proc.returncode or not st.done():
+                for _, other, _, _ in running:
+                    other.kill()
+                raise SystemExit(
+                    f'error: stage {st.name} failed (exit {proc.returncode}'
+                    f'); see {log.name}')
+            st.minutes = (time.perf_counter() - started) / 60
+            finished.add(st.name)
+            print(f'[done] {st.name} ({st.minutes:.1f} min)', flush=True)
+
+
+def _fmt(v: float) -> str:
+    return 'n/a' if v != v else f'{v:.1f}'
 
 
 def main(argv=None) -> int:
@@ -149,124 +211,122 @@ def main(argv=None) -> int:
     wd = osp.abspath(args.work_dir)
     os.makedirs(wd, exist_ok=True)
     py = sys.executable
-    data = args.data_root
+    data = osp.abspath(args.data_root)
     train_json = osp.join(data, 'annotations_train.json')
     val_json = osp.join(data, 'annotations_val.json')
     for path in (train_json, val_json):
         if not osp.isfile(path):
             raise SystemExit(f'error: {path} does not exist (--data-root)')
-    stages = Stages()
+    for path in (args.seg_config, args.det_config, args.seg_checkpoint):
+        if path and not osp.isfile(osp.join(ROOT, path)):
+            raise SystemExit(f'error: {path} does not exist')
+    t_start = time.perf_counter()
+    stages: List[Stage] = []
 
-    # 1. segmentor on the train boxes
+    # 1. the segmentor, trained on the train split's boxes
     seg_wd = osp.join(wd, 'segmentor')
-    seg_ckpt = args.seg_checkpoint
-    if seg_ckpt is None:
-        stages.run(
-            'train the BoxCaseg segmentor on the train boxes',
-            _last_checkpoint(seg_wd) is not None,
-            lambda: _call([
-                py, 'tools/train.py', args.seg_config, '--work-dir', seg_wd,
-                '--cfg-options',
-                f'train_dataloader.dataset.datasets.0.data_root={data}/',
-                'train_dataloader.dataset.datasets.0.ann_file='
-                'annotations_train.json', f'val_dataloader.dataset.'
-                f'data_root={data}/',
-                'val_dataloader.dataset.ann_file=annotations_train.json'
-            ] + args.seg_options, osp.join(wd, 'segmentor.log')))
-        seg_ckpt = _last_checkpoint(seg_wd)
+    if args.seg_checkpoint is None:
+        stages.append(
+            Stage(
+                'segmentor', lambda: [
+                    py, 'tools/train.py', args.seg_config, '--work-dir',
+                    seg_wd, '--cfg-options',
+                    f'train_dataloader.dataset.datasets.0.data_root={data}/',
+                    'train_dataloader.dataset.datasets.0.ann_file='
+                    'annotations_train.json',
+                    f'val_dataloader.dataset.data_root={data}/',
+                    'val_dataloader.dataset.ann_file=annotations_train.json'
+                ] + args.seg_options,
+                lambda: _last_checkpoint(seg_wd) is not None))
+
+    def seg_ckpt() -> str:
+        return args.seg_checkpoint or _last_checkpoint(seg_wd)
 
     # 2. proxy masks of the train split
     proxy_dir = osp.join(wd, 'proxies')
     os.makedirs(proxy_dir, exist_ok=True)
-    reports = {}
-    for name, (gen, flags) in PROXIES.items():
+
+    def proxy_cmd(name: str, gen: str, flags: List[str]):
         out = osp.join(proxy_dir, f'{name}.json')
         cmd = [
             py, 'tools/generate_proxy_masks.py', '--ann-file', train_json,
             '--img-root', data, '--out', out, '--generator', gen,
-            '--no-progress'
+            '--num-workers', '0', '--no-progress'
         ] + flags
         if gen == 'boxcaseg':
-            cmd += ['--config', args.seg_config, '--checkpoint', seg_ckpt]
-            if args.refine:
+            cmd += ['--config', args.seg_config, '--checkpoint', seg_ckpt()]
+            if not args.no_refine:
                 cmd.append('--refine')
-        if gen == 'grabcut':
-            cmd += ['--nproc', '2']
-        stages.run(f'proxy masks: {name}',
-                   osp.isfile(out) and osp.isfile(out[:-5] + '.report.json'),
-                   lambda cmd=cmd, name=name: _call(
-                       cmd, osp.join(proxy_dir, f'{name}.log')))
-        with open(out[:-5] + '.report.json') as f:
-            reports[name] = json.load(f)
+        return cmd
 
-    # 3. five Mask R-CNN trainings, `--jobs` at a time
+    def proxy_done(name: str):
+        out = osp.join(proxy_dir, f'{name}.json')
+        return lambda: (osp.isfile(out) and osp.isfile(out[:-5] +
+                                                       '.report.json'))
+
+    for name, (gen, flags) in PROXIES.items():
+        needs = ['segmentor'] if gen == 'boxcaseg' and \
+            args.seg_checkpoint is None else []
+        stages.append(
+            Stage(f'proxy_{name}',
+                  lambda name=name, gen=gen, flags=flags: proxy_cmd(
+                      name, gen, flags), proxy_done(name), needs))
+
+    # 3. the same Mask R-CNN on the five mask sources
     det_dirs = {key: osp.join(wd, f'mask_rcnn_{key}') for key, _, _ in RUNS}
-    todo = []
     for key, _, proxy in RUNS:
-        if _last_val(det_dirs[key]):
-            print(f'[skip] Mask R-CNN ({key}): trained', flush=True)
-        else:
-            todo.append((key, proxy))
-    t0 = time.perf_counter()
-    running: List[tuple] = []
-    det_times = {}
-    while todo or running:
-        while todo and len(running) < max(1, args.jobs):
-            key, proxy = todo.pop(0)
-            ann = train_json if proxy is None else osp.join(
-                proxy_dir, f'{proxy}.json')
-            cmd = [
-                py, 'tools/train.py', args.det_config, '--work-dir',
-                det_dirs[key], '--cfg-options',
-                f'train_dataloader.dataset.ann_file={ann}'
-            ] + args.det_options
-            log = open(osp.join(wd, f'mask_rcnn_{key}.log'), 'w')
-            print(f'[....] Mask R-CNN ({key}) on {osp.basename(ann)}',
-                  flush=True)
-            proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=_env(1), stdout=log,
-                stderr=subprocess.STDOUT)
-            running.append((key, proc, log, time.perf_counter()))
-        time.sleep(2)
-        for item in list(running):
-            key, proc, log, started = item
-            if proc.poll() is None:
-                continue
-            running.remove(item)
-            log.close()
-            if proc.returncode:
-                for _, other, _, _ in running:
-                    other.kill()
-                raise SystemExit(f'error: Mask R-CNN ({key}) failed; see '
-                                 f'{log.name}')
-            det_times[key] = time.perf_counter() - started
-            print(f'[done] Mask R-CNN ({key}) '
-                  f'({det_times[key] / 60:.1f} min)', flush=True)
-    if det_times:
-        stages.times['Mask R-CNN trainings'] = time.perf_counter() - t0
+        ann = train_json if proxy is None else osp.join(
+            proxy_dir, f'{proxy}.json')
+        stages.append(
+            Stage(f'mask_rcnn_{key}',
+                  lambda key=key, ann=ann: [
+                      py, 'tools/train.py', args.det_config, '--work-dir',
+                      det_dirs[key], '--cfg-options',
+                      f'train_dataloader.dataset.ann_file={ann}',
+                      f'train_dataloader.dataset.data_prefix.img={data}/',
+                      f'val_dataloader.dataset.ann_file={val_json}',
+                      f'val_dataloader.dataset.data_prefix.img={data}/',
+                      f'val_evaluator.0.ann_file={val_json}',
+                      f'val_evaluator.1.ann_file={val_json}'
+                  ] + args.det_options,
+                  lambda key=key: osp.isfile(_final(det_dirs[key])),
+                  [] if proxy is None else [f'proxy_{proxy}'],
+                  lambda key=key: _write_final(det_dirs[key])))
+    run_stages(stages, args.jobs, osp.join(wd, 'logs'))
 
     # 4. the table
+    reports = {}
+    for name in PROXIES:
+        with open(osp.join(proxy_dir, f'{name}.report.json')) as f:
+            reports[name] = json.load(f)
     rows = []
-    ref = _last_val(det_dirs['a'])
+    finals = {}
+    for key in det_dirs:
+        with open(_final(det_dirs[key])) as f:
+            finals[key] = json.load(f)
+    ref = finals['a']
+    nan = float('nan')
     for key, label, proxy in RUNS:
-        val = _last_val(det_dirs[key])
-        q = reports[proxy]['quality']['kept' if proxy ==
-                                      'boxcaseg_merge_drop' else 'all'] \
-            if proxy else None
+        val = finals[key]
+        rep = reports.get(proxy)
+        q = None
+        if rep is not None and 'quality' in rep:
+            q = rep['quality'].get('kept', rep['quality']['all']) \
+                if proxy == 'boxcaseg_merge_drop' else rep['quality']['all']
         row = dict(
             run=key,
             masks=label,
-            proxy_mIoU=q['mIoU*'] if q else 100.0,
-            proxy_IoU75=q['IoU@75'] if q else 100.0,
-            kept=100.0 * (1 - reports[proxy]['drop_rate']) if proxy else
-            100.0,
-            minutes=det_times.get(key, 0.0) / 60)
+            proxy_mIoU=q['mIoU*'] if q else (100.0 if rep is None else nan),
+            proxy_IoU75=q['IoU@75'] if q else (100.0
+                                               if rep is None else nan),
+            kept=100.0 * (1 - rep['drop_rate']) if rep else 100.0,
+            iterations=val['iterations'])
         for k in SEGM_KEYS:
-            row[k] = 100.0 * val.get(k, float('nan'))
+            row[k] = 100.0 * val.get(k, nan)
         for k in VOC_KEYS:
-            row[k] = val.get(k, float('nan'))
-        row['share_of_a'] = 100.0 * val.get('coco/segm_mAP', float('nan')) \
-            / max(ref.get('coco/segm_mAP', float('nan')), 1e-9)
+            row[k] = val.get(k, nan)
+        row['share_of_a'] = 100.0 * val.get('coco/segm_mAP', nan) / max(
+            ref.get('coco/segm_mAP', nan), 1e-9)
         rows.append(row)
     head = [
         'run', 'masks', 'proxy mIoU* / IoU@75 (train)', 'kept %', 'segm AP',
@@ -275,20 +335,28 @@ def main(argv=None) -> int:
     print('\n| ' + ' | '.join(head) + ' |')
     print('|' + '---|' * len(head))
     for r in rows:
-        print('| ' + ' | '.join([
-            r['run'], r['masks'], f'{r["proxy_mIoU"]:.1f} / '
-            f'{r["proxy_IoU75"]:.1f}', f'{r["kept"]:.0f}'
-        ] + [f'{r[k]:.1f}' for k in SEGM_KEYS + VOC_KEYS] +
-                                  [f'{r["share_of_a"]:.0f}']) + ' |')
-    results = dict(
-        rows=rows,
-        stage_minutes={k: v / 60
-                       for k, v in stages.times.items()},
-        work_dir=wd)
-    with open(osp.join(wd, 'results.json'), 'w') as f:
+        cells = [
+            r['run'], r['masks'],
+            f'{_fmt(r["proxy_mIoU"])} / {_fmt(r["proxy_IoU75"])}',
+            f'{r["kept"]:.0f}'
+        ] + [_fmt(r[k]) for k in SEGM_KEYS + VOC_KEYS] + [
+            'n/a' if r['share_of_a'] != r['share_of_a'] else
+            f'{r["share_of_a"]:.0f}'
+        ]
+        print('| ' + ' | '.join(cells) + ' |')
+    out = osp.join(wd, 'results.json')
+    minutes = {}
+    if osp.isfile(out):  # the stages of earlier calls keep their times
+        with open(out) as f:
+            minutes = json.load(f).get('stage_minutes', {})
+    minutes.update(
+        {st.name: st.minutes
+         for st in stages if st.minutes is not None})
+    results = dict(rows=rows, stage_minutes=minutes, work_dir=wd)
+    with open(out, 'w') as f:
         json.dump(results, f, indent=1)
-    print(f'\ntable: {osp.join(wd, "results.json")}; total '
-          f'{(time.perf_counter() - stages.start) / 60:.1f} min')
+    print(f'\ntable: {osp.join(wd, "results.json")}; this call took '
+          f'{(time.perf_counter() - t_start) / 60:.1f} min')
     return 0
 
 

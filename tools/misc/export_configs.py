@@ -25,7 +25,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # module name in mmboxcaseg.configs -> text config
 EXPORTS = {
     'boxcaseg_effnet_lite0_cpu_coco128':
-    'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-davis.py',
+    'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py',
     'boxcaseg_hrnetv2_w48_voc':
     'configs/boxcaseg/boxcaseg_hrnetv2-w48_2xb16-40e_voc-duts.py',
     'boxcaseg_hrnetv2_w48_coco':

@@ -1,17 +1,16 @@
-# The real data shipped beside the project (../shared/data/README.md):
-# coco128 boxes as the box set, davis345 image + mask pairs as the salient
-# set, evaluation on coco128's GT masks (its boxes are the only supervision).
-# Paths are relative to the project root. Sizes, (w, h), are smaller than
-# the paper's (288 / 320 / 320) so that CPU training and evaluation stay
-# short.
+# The real data shipped beside the project (../shared/data/README.md), at
+# sizes for a 2-core CPU: coco128's boxes as the box set (its GT masks only
+# score), davis345 + sod204 image / mask pairs as the salient sets.
+# Paths are relative to the project root. Sizes are (w, h).
 box_root = '../shared/data/coco128/'
 box_ann = 'annotations.json'
-salient_root = '../shared/data/davis345/'
-crop_size = (160, 160)
-salient_scale = (176, 176)  # resize, then random crop to crop_size
-test_scale = (192, 192)
-box_ratio = (9, 7)  # per batch of 16 (the paper's best, Table 5)
+val_ann = 'annotations.json'  # the boxes that get masks: the same images
+crop_size = (160, 160)  # training crops (the paper: 288)
+salient_scale = (176, 176)  # salient_pipeline_paper: resize, then crop
+test_scale = (192, 192)  # tight box crops to predict (the paper: 320)
+box_ratio = (9, 7)  # box : salient per batch of 16 (the paper's Table 5)
 
+# a box sample: a jittered crop around its box ("bbox broaden") + box label
 box_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
@@ -19,9 +18,8 @@ box_pipeline = [
     dict(type='PackBoxCasegInputs'),
 ]
 # Salient images are cropped around their mask's box with the same jitter as
-# the box crops (not the paper's resize 320 / random crop 288 / flip, which is
-# `salient_pipeline_paper` below): at this scale the salient and transferred
-# heads otherwise never see box-like crops.
+# the box crops, so that all three heads see box-like crops (the paper
+# resizes to 320, crops 288 at random and flips: salient_pipeline_paper).
 salient_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadSalientMask'),
@@ -38,12 +36,33 @@ salient_pipeline_paper = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackBoxCasegInputs'),
 ]
+# prediction: every box of an image, tight crops (no context), resized
 test_pipeline = [
     dict(type='LoadBoxImage'),
     dict(type='BoxCrops', scale=test_scale),
     dict(type='PackBoxImageInputs'),
 ]
 
+box_set = dict(
+    type='BoxCropDataset',
+    data_root=box_root,
+    ann_file=box_ann,
+    pipeline=box_pipeline)
+# salient sets: one SalientDataset per folder; the ratio sampler pools them
+salient_sets = [
+    dict(
+        type='SalientDataset',
+        data_root='../shared/data/davis345/',
+        img_dir='images',
+        mask_dir='masks',
+        pipeline=salient_pipeline),
+    dict(
+        type='SalientDataset',
+        data_root='../shared/data/sod204/',
+        img_dir='images',
+        mask_dir='masks',
+        pipeline=salient_pipeline),
+]
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,
@@ -52,19 +71,7 @@ train_dataloader = dict(
     batch_sampler=dict(type='RatioBatchSampler', box_ratio=box_ratio),
     dataset=dict(
         type='ConcatDataset',
-        datasets=[
-            dict(
-                type='BoxCropDataset',
-                data_root=box_root,
-                ann_file=box_ann,
-                pipeline=box_pipeline),
-            dict(
-                type='SalientDataset',
-                data_root=salient_root,
-                img_dir='images',
-                mask_dir='masks',
-                pipeline=salient_pipeline),
-        ],
+        datasets=[box_set] + salient_sets,
         ignore_keys=['classes', 'cat_ids']))
 val_dataloader = dict(
     batch_size=4,
@@ -75,7 +82,7 @@ val_dataloader = dict(
     dataset=dict(
         type='BoxImageDataset',
         data_root=box_root,
-        ann_file=box_ann,
+        ann_file=val_ann,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 

@@ -1,0 +1,18 @@
+# The CPU recipe of boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py with
+# PennFudan's train-split boxes (../shared/data/pennfudan, 339 pedestrians)
+# as the box set; validation predicts every box of the set (423) and scores
+# the masks against its GT masks, which training never sees.
+# tools/analysis_tools/pennfudan_end_to_end.py trains this segmentor.
+_base_ = ['./boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py']
+
+data_root = '../shared/data/pennfudan/'
+box_set = dict(
+    type='BoxCropDataset',
+    data_root=data_root,
+    ann_file='annotations_train.json',  # boxes only: masks are never read
+    pipeline=_base_.box_pipeline)
+train_dataloader = dict(dataset=dict(datasets=[box_set] +
+                                     _base_.salient_sets))
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, ann_file='annotations_all.json'))
+test_dataloader = val_dataloader
