@@ -21,7 +21,7 @@ model = dict(
     # paper: 0.5), horizontal-flip test-time augmentation (not in the paper)
     test_cfg=dict(pred='weak', mask_thr=0.5, flip=True))
 
-max_iters = 1000  # the CPU budget: ~0.95 s per iteration on 2 cores
+max_iters = 1000  # ~11 passes over the 929 boxes (docs/model_zoo.md: time)
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=10),

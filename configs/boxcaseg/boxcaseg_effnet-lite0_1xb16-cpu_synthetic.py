@@ -1,6 +1,6 @@
 # The demo's segmentor (`make demo`, tools/run_demo.py): the CPU config on the
 # generated shapes data (tools/dataset_converters/generate_synthetic.py):
-# 256 px scenes, 128 px crops, 300 iterations (~4 min on 2 CPU cores).
+# 256 px scenes, 128 px crops, 300 iterations.
 _base_ = './boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py'
 
 synthetic_root = 'work_dirs/demo/data/'  # --out of generate_synthetic.py

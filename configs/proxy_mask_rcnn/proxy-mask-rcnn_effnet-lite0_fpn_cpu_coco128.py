@@ -1,8 +1,6 @@
 # The coco128 CPU Proxy Mask R-CNN with an ImageNet EfficientNet-Lite0
 # backbone (24/40/112/320 channels at strides 4/8/16/32) instead of a
-# from-scratch R-50. 1.3 s/iter on the 2-core dev machine (OMP_NUM_THREADS=1,
-# load ~4; 0.9 s with 2 threads): 600 iterations ~13 min + ~1 min evaluation.
-# Make the weights once:
+# from-scratch R-50 (timings: docs/model_zoo.md). Make the weights once:
 #   python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
 #       --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
 # or train from random weights with --cfg-options model.backbone.init_cfg=None

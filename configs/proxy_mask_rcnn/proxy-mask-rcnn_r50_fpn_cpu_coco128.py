@@ -5,10 +5,7 @@
 # offline, so the R-50 trains from scratch (all stages and BN statistics
 # trainable); proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py starts from
 # ImageNet EfficientNet-Lite0 weights and is ~2.4x faster.
-# Measured on the 2-core dev machine (shared, load ~4), OMP_NUM_THREADS=1:
-# 3.1 s/iter, so max_iters=300 is ~16 min + ~1 min evaluation. With
-# OMP_NUM_THREADS=2 one iteration took 1.8 s when the machine was quiet but
-# up to 17 s while other jobs ran (OpenMP threads waiting on each other).
+# Timings: docs/model_zoo.md.
 #
 #   python tools/generate_proxy_masks.py \
 #       --ann-file ../shared/data/coco128/annotations.json \

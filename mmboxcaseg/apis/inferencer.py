@@ -135,7 +135,17 @@ class BoxCasegInferencer(BaseInferencer):
                 raise ValueError('a built model needs its config as .cfg '
                                  '(use mmboxcaseg.apis.init_segmentor)')
         elif isinstance(model, str) and not osp.isfile(model):
-            model, meta_weights = find_model(model)
+            name = model
+            model, meta_weights = find_model(name)
+            if weights is None and meta_weights is None:
+                raise ValueError(
+                    f'model {name!r} has no weights in model-index.yml: pass '
+                    'weights=CKPT (random weights give meaningless masks)')
+            if weights is None and not osp.isfile(meta_weights):
+                raise FileNotFoundError(
+                    f'the weights of {name!r}, {meta_weights}, do not exist '
+                    'yet: `make model` trains and writes them, or pass '
+                    'weights=CKPT')
             weights = weights or meta_weights
         self._built = built
         super().__init__(
@@ -421,15 +431,17 @@ def _detections_by_image(path: str, score_thr: float = 0.0) -> dict:
 def find_model(name: str):
     """``(config path, weights or None)`` of a model of model-index.yml."""
     from mmengine.fileio import load
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    package = osp.dirname(osp.dirname(osp.realpath(__file__)))
     candidates = [
-        osp.join(root, 'model-index.yml'),
-        osp.join(root, 'mmboxcaseg', '.mim', 'model-index.yml')
+        osp.join(osp.dirname(package), 'model-index.yml'),  # a checkout
+        osp.join(package, '.mim', 'model-index.yml')  # an installed package
     ]
     for index_path in candidates:
         if not osp.isfile(index_path):
             continue
-        base = osp.dirname(index_path)
+        # paths in the metafiles are relative to the repository root, which
+        # the .mim links point into
+        base = osp.dirname(osp.realpath(index_path))
         for meta in load(index_path).get('Import', []):
             for m in load(osp.join(base, meta)).get('Models', []):
                 if m.get('Name') == name:

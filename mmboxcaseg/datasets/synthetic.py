@@ -310,6 +310,26 @@ def _write_jpg(path: str, img: np.ndarray, quality: int = 92) -> None:
     buf.tofile(path)
 
 
+class _Progress:
+    """MMEngine's progress bar on a terminal; in a log file (not a tty) one
+    line per tenth of the work instead of a line per image."""
+
+    def __init__(self, total: int) -> None:
+        import sys
+        self.total, self.done, self.stream = total, 0, sys.stdout
+        self.bar = None
+        if self.stream.isatty():
+            from mmengine.utils import ProgressBar
+            self.bar = ProgressBar(total)
+
+    def update(self) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update()
+        elif self.done * 10 // self.total > (self.done - 1) * 10 // self.total:
+            print(f'synthetic: {self.done}/{self.total} images', flush=True)
+
+
 def generate_synthetic_dataset(out_dir: str,
                                seed: int = 0,
                                num_salient: int = 300,
@@ -345,10 +365,7 @@ def generate_synthetic_dataset(out_dir: str,
         'val_ann': osp.join(out_dir, 'scenes', 'annotations_val.json'),
     }
     total = num_salient + num_scenes + num_val_scenes
-    bar = None
-    if show_progress and total:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(total)
+    bar = _Progress(total) if show_progress and total else None
 
     for i in range(num_salient):
         rng = np.random.default_rng([seed, _STREAMS['salient'], i])
@@ -400,6 +417,6 @@ def generate_synthetic_dataset(out_dir: str,
     meta = dict(seed=seed, size=size, num_objects=list(num_objects), **counts)
     with open(osp.join(out_dir, META_FILE), 'w') as f:
         json.dump(meta, f, indent=1, sort_keys=True)
-    if bar is not None:
-        print()
+    if bar is not None and bar.bar is not None:
+        print()  # end the terminal bar's line
     return {**paths, **counts}

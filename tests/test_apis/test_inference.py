@@ -203,3 +203,30 @@ def test_demo_cli(tiny_boxcaseg, tmp_path, capsys):
     assert '2 masks of 1 image(s)' in capsys.readouterr().out
     with pytest.raises(SystemExit):
         module.parse_args(['x.png', '--model', 'c.py', '--boxes', '1,2,3'])
+
+
+def test_model_by_name(monkeypatch, tmp_path):
+    """A model-index name gives the repository's config and the weights the
+    metafile names; a missing or absent weights file is an error that says
+    what to do, never a model with random weights."""
+    import os.path as osp
+
+    from mmboxcaseg.apis import inferencer
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg, weights = inferencer.find_model(
+        'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient')
+    assert osp.samefile(
+        cfg,
+        osp.join(root, 'configs/boxcaseg/'
+                 'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py'))
+    assert weights == osp.join(
+        osp.realpath(root), 'checkpoints',
+        'boxcaseg_effnet-lite0_cpu_coco128.pth')
+    with pytest.raises(ValueError, match='neither a config file nor'):
+        inferencer.find_model('no-such-model')
+    with pytest.raises(ValueError, match='has no weights'):
+        BoxCasegInferencer('boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient')
+    missing = str(tmp_path / 'absent.pth')
+    monkeypatch.setattr(inferencer, 'find_model', lambda name: (cfg, missing))
+    with pytest.raises(FileNotFoundError, match='make model'):
+        BoxCasegInferencer('boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient')

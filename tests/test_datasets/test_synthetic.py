@@ -178,3 +178,13 @@ def test_registered_dataset_reads_the_scenes(tmp_path):
     assert len(item['instances']) >= 2
     assert info['num_instances'] == sum(
         len(ds[i]['instances']) for i in range(len(ds)))
+
+
+def test_progress_in_a_log_is_ten_lines(tmp_path, capsys):
+    """Not a terminal (pytest captures stdout): one line per tenth of the
+    images, not one per image."""
+    generate_synthetic_dataset(
+        str(tmp_path), seed=0, num_salient=30, num_scenes=15,
+        num_val_scenes=5, size=32, show_progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f'synthetic: {5 * k}/50 images' for k in range(1, 11)]

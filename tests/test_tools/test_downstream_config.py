@@ -56,3 +56,54 @@ def _first_boxcaseg_cpu_config():
     if not cands:
         pytest.fail('no CPU BoxCaseg config in configs/boxcaseg/')
     return cands[0]
+
+
+def test_pure_python_config_trains_under_mmdets_train_py(tmp_path):
+    """A project elsewhere names mmboxcaseg only by import: the pure-Python
+    config style (``read_base``) needs no scope registration, so mmdet's
+    own ``tools/train.py`` trains our segmentor (one iteration, fresh
+    interpreter, run from outside this repository)."""
+    import subprocess
+    import sys
+
+    import mmdet
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'test_datasets'))
+    from boxcaseg_tiny_data import write_coco, write_salient
+    train_py = os.path.join(
+        os.path.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
+    assert os.path.isfile(train_py), train_py
+    box_root, ann = write_coco(tmp_path / 'coco')
+    sal_root = write_salient(tmp_path / 'sal', [f'{i:03d}' for i in range(8)])
+    cfg = tmp_path / 'my_boxcaseg.py'
+    cfg.write_text(
+        'from mmengine.config import read_base\n\n'
+        'with read_base():\n'
+        '    from mmboxcaseg.configs.boxcaseg_effnet_lite0_cpu_coco128 '
+        'import *  # noqa\n\n'
+        'train_cfg.update(max_iters=1, val_interval=1)\n'
+        'default_hooks.checkpoint.update(interval=1)\n'
+        'model.backbone.init_cfg = None\n')
+    opts = [
+        'train_dataloader.batch_size=4',
+        'train_dataloader.batch_sampler.box_ratio=[1,1]',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        f'train_dataloader.dataset.datasets.0.data_root={box_root}',
+        f'train_dataloader.dataset.datasets.0.ann_file={ann}',
+        f'train_dataloader.dataset.datasets.1.data_root={sal_root}',
+        f'train_dataloader.dataset.datasets.2.data_root={sal_root}',
+        f'val_dataloader.dataset.data_root={box_root}',
+        f'val_dataloader.dataset.ann_file={ann}',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env.pop('PYTHONPATH', None)
+    proc = subprocess.run(
+        [sys.executable, train_py,
+         str(cfg), '--work-dir',
+         str(tmp_path / 'work'), '--cfg-options'] + opts,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert 'boxmask/mIoU*' in proc.stdout + proc.stderr
+    assert (tmp_path / 'work' / 'iter_1.pth').is_file()

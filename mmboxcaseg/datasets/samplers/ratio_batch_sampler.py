@@ -106,11 +106,21 @@ class RatioBatchSampler(BatchSampler):
     def _scale_ratio(self, box_ratio: Tuple[int, int]) -> Tuple[int, int]:
         a, b = (int(v) for v in box_ratio)
         global_size = self.batch_size * self.world_size
-        if a < 0 or b < 0 or a + b == 0 or (global_size * a) % (a + b):
+        if a < 0 or b < 0 or a + b == 0:
+            raise ValueError(
+                f'RatioBatchSampler: box_ratio {tuple(box_ratio)} needs two '
+                'non-negative counts, not both 0')
+        if (global_size * a) % (a + b):
+            # the nearest exact split of this batch, as the ratio to pass
+            near = max(0, min(global_size,
+                              round(global_size * a / (a + b))))
             raise ValueError(
                 f'RatioBatchSampler: box_ratio {tuple(box_ratio)} cannot be '
                 f'scaled exactly to the global batch size {global_size} '
-                f'({self.batch_size} per rank x {self.world_size} ranks)')
+                f'({self.batch_size} per rank x {self.world_size} ranks); '
+                f'the nearest split is box_ratio=({near}, '
+                f'{global_size - near}) (set '
+                'train_dataloader.batch_sampler.box_ratio)')
         num_box = global_size * a // (a + b)
         return num_box, global_size - num_box
 

@@ -158,6 +158,24 @@ def test_clear_errors():
             box_ratio=(9, 7),
             world_size=2,
             rank=0)
+    # the message names the nearest exact split (12 * 9 / 16 = 6.75 -> 7:5),
+    # and that split is accepted
+    with pytest.raises(ValueError, match=r'nearest split is box_ratio=\(7, 5\)'):
+        RatioBatchSampler(
+            DefaultSampler(ds, seed=0), 6, box_ratio=(9, 7), world_size=2,
+            rank=0)
+    s = RatioBatchSampler(
+        DefaultSampler(ds, seed=0), 6, box_ratio=(7, 5), world_size=2, rank=0)
+    assert (s.num_box, s.num_salient) == (7, 5)
+    # batch 8 on one rank (the issue's case): 4.5 box crops -> 4:4
+    with pytest.raises(ValueError, match=r'box_ratio=\(4, 4\)'):
+        RatioBatchSampler(
+            DefaultSampler(ds, seed=0), 8, box_ratio=(9, 7), world_size=1,
+            rank=0)
+    with pytest.raises(ValueError, match='non-negative'):
+        RatioBatchSampler(
+            DefaultSampler(ds, seed=0), 8, box_ratio=(0, 0), world_size=1,
+            rank=0)
     with pytest.raises(ValueError, match='cannot tell box from salient'):
         RatioBatchSampler(
             DefaultSampler(ConcatDataset([_Fake(5), _Fake(5)]), seed=0),
