@@ -18,8 +18,9 @@ model = dict(
     transferred_head=dict(in_channels=128),
     # which logits become masks (weak | mixed | all | salient | transferred;
     # the paper: mixed), the threshold after min-max normalisation (the
-    # paper: 0.5), horizontal-flip test-time augmentation (not in the paper)
-    test_cfg=dict(pred='weak', mask_thr=0.5, flip=True))
+    # paper: 0.5; 0.4 scored better on every measure here), horizontal-flip
+    # test-time augmentation (not in the paper)
+    test_cfg=dict(pred='weak', mask_thr=0.4, flip=True))
 
 max_iters = 1000  # ~11 passes over the 929 boxes (docs/model_zoo.md: time)
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

@@ -101,7 +101,7 @@ model = dict(
         norm_cfg=dict(requires_grad=True, type='BN'),
         type='BoxCasegHead'),
     salient_weight=0.7,
-    test_cfg=dict(flip=True, mask_thr=0.5, pred='weak'),
+    test_cfg=dict(flip=True, mask_thr=0.4, pred='weak'),
     transferred_head=dict(
         in_channels=128,
         norm_cfg=dict(requires_grad=True, type='BN'),
