@@ -154,3 +154,29 @@ def write_coco(root, ann_name='annotations.json'):
     with open(osp.join(root, ann_name), 'w') as f:
         json.dump(dict(images=images, annotations=anns, categories=cats), f)
     return str(root), ann_name
+
+
+def tiny_cpu_options(box_root, ann, sal_root, loaders=('train', 'val')):
+    """``--cfg-options`` that point the CPU segmentor config at the tiny sets.
+
+    The box set reads ``box_root`` / ``ann``; every salient set of the config
+    (davis345, sod204) reads ``sal_root``, so nothing of ``../shared`` is
+    used; ``val`` / ``test`` predict the box set; no loader workers.
+    """
+    opts = [
+        f'train_dataloader.dataset.datasets.0.data_root={box_root}',
+        f'train_dataloader.dataset.datasets.0.ann_file={ann}',
+        f'train_dataloader.dataset.datasets.1.data_root={sal_root}',
+        f'train_dataloader.dataset.datasets.2.data_root={sal_root}',
+    ]
+    for split in loaders:
+        if split != 'train':
+            opts += [
+                f'{split}_dataloader.dataset.data_root={box_root}',
+                f'{split}_dataloader.dataset.ann_file={ann}'
+            ]
+        opts += [
+            f'{split}_dataloader.num_workers=0',
+            f'{split}_dataloader.persistent_workers=False'
+        ]
+    return opts

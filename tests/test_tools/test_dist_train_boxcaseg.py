@@ -10,7 +10,8 @@ import mmboxcaseg  # noqa: F401  (allow-lists the checkpoint types)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'test_datasets'))
-from boxcaseg_tiny_data import write_coco, write_salient  # noqa: E402
+from boxcaseg_tiny_data import (tiny_cpu_options, write_coco,  # noqa: E402
+                               write_salient)
 
 CONFIG = 'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py'
 
@@ -30,20 +31,11 @@ def test_dist_train_boxcaseg_ratio_sampler(tmp_path):
         # global batch 2 x 4 = 8 -> 9:7 per 16 scales to 4.5 -> use 4:4
         'train_dataloader.batch_size=4',
         'train_dataloader.batch_sampler.box_ratio=[1,1]',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        f'train_dataloader.dataset.datasets.0.data_root={box_root}',
-        f'train_dataloader.dataset.datasets.0.ann_file={ann}',
-        f'train_dataloader.dataset.datasets.1.data_root={sal_root}',
-        f'val_dataloader.dataset.data_root={box_root}',
-        f'val_dataloader.dataset.ann_file={ann}',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
         'model.backbone.init_cfg=None',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1',
-    ]
+    ] + tiny_cpu_options(box_root, ann, sal_root)
     env = dict(os.environ)
     env.update(PYTHON=sys.executable, OMP_NUM_THREADS='1',
                PORT=str(29600 + os.getpid() % 1000))

@@ -68,7 +68,8 @@ def test_pure_python_config_trains_under_mmdets_train_py(tmp_path):
 
     import mmdet
     sys.path.insert(0, os.path.join(ROOT, 'tests', 'test_datasets'))
-    from boxcaseg_tiny_data import write_coco, write_salient
+    from boxcaseg_tiny_data import (tiny_cpu_options, write_coco,
+                                    write_salient)
     train_py = os.path.join(
         os.path.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
     assert os.path.isfile(train_py), train_py
@@ -86,17 +87,7 @@ def test_pure_python_config_trains_under_mmdets_train_py(tmp_path):
     opts = [
         'train_dataloader.batch_size=4',
         'train_dataloader.batch_sampler.box_ratio=[1,1]',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        f'train_dataloader.dataset.datasets.0.data_root={box_root}',
-        f'train_dataloader.dataset.datasets.0.ann_file={ann}',
-        f'train_dataloader.dataset.datasets.1.data_root={sal_root}',
-        f'train_dataloader.dataset.datasets.2.data_root={sal_root}',
-        f'val_dataloader.dataset.data_root={box_root}',
-        f'val_dataloader.dataset.ann_file={ann}',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-    ]
+    ] + tiny_cpu_options(box_root, ann, sal_root)
     env = dict(os.environ, OMP_NUM_THREADS='1')
     env.pop('PYTHONPATH', None)
     proc = subprocess.run(

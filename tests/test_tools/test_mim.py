@@ -8,7 +8,8 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tests', 'test_datasets'))
-from boxcaseg_tiny_data import write_coco, write_salient  # noqa: E402
+from boxcaseg_tiny_data import (tiny_cpu_options, write_coco,  # noqa: E402
+                               write_salient)
 
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
 CONFIG = 'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py'
@@ -34,21 +35,8 @@ def test_mim_train_then_test(tmp_path):
     box_root, ann = write_coco(tmp_path / 'coco')
     sal_root = write_salient(tmp_path / 'sal', [f'{i:03d}' for i in range(8)])
     work = tmp_path / 'work'
-    data = [
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        f'train_dataloader.dataset.datasets.0.data_root={box_root}',
-        f'train_dataloader.dataset.datasets.0.ann_file={ann}',
-        f'train_dataloader.dataset.datasets.1.data_root={sal_root}',
-        f'train_dataloader.dataset.datasets.2.data_root={sal_root}',
-        f'val_dataloader.dataset.data_root={box_root}',
-        f'val_dataloader.dataset.ann_file={ann}',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        f'test_dataloader.dataset.data_root={box_root}',
-        f'test_dataloader.dataset.ann_file={ann}',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
+    data = tiny_cpu_options(box_root, ann, sal_root,
+                            ('train', 'val', 'test')) + [
         'model.backbone.init_cfg=None',
     ]
     cfg = osp.join(ROOT, CONFIG)

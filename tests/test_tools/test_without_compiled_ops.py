@@ -27,7 +27,7 @@ class NoExt(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NoExt())
 sys.path[:0] = [{root!r}, os.path.join({root!r}, 'tests', 'test_datasets')]
-from boxcaseg_tiny_data import write_coco, write_salient
+from boxcaseg_tiny_data import tiny_cpu_options, write_coco, write_salient
 
 tmp = {tmp!r}
 box_root, ann = write_coco(os.path.join(tmp, 'coco'))
@@ -41,18 +41,10 @@ from tools.train import main as train
 train([config, '--work-dir', work, '--cfg-options',
        'train_dataloader.batch_size=4',
        'train_dataloader.batch_sampler.box_ratio=[1,1]',
-       'train_dataloader.num_workers=0',
-       'train_dataloader.persistent_workers=False',
-       'train_dataloader.dataset.datasets.0.data_root=' + box_root,
-       'train_dataloader.dataset.datasets.0.ann_file=' + ann,
-       'train_dataloader.dataset.datasets.1.data_root=' + sal_root,
-       'val_dataloader.dataset.data_root=' + box_root,
-       'val_dataloader.dataset.ann_file=' + ann,
-       'val_dataloader.num_workers=0',
-       'val_dataloader.persistent_workers=False',
        'model.backbone.init_cfg=None',
        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-       'default_hooks.checkpoint.interval=2'])
+       'default_hooks.checkpoint.interval=2'] +
+      tiny_cpu_options(box_root, ann, sal_root))
 ckpt = os.path.join(work, 'iter_2.pth')
 from mmboxcaseg.proxy import ProxyOptions, generate_proxy_masks
 for gen in ('boxcaseg', 'boxfill'):
