@@ -9,7 +9,7 @@ from mmengine.config import ConfigDict
 from torch import Tensor
 
 from mmboxcaseg.registry import MODELS
-from .mask_ignore import kept_positives
+from .mask_ignore import kept_positives, kept_share, scale_mask_loss
 
 
 @MODELS.register_module()
@@ -17,9 +17,12 @@ class IgnoreAwareFCNMaskHead(FCNMaskHead):
     """``FCNMaskHead`` that ignores masks flagged ``mask_ignored``.
 
     A positive RoI whose assigned ground truth has
-    ``gt_instances.mask_ignored == True`` gets no mask target and adds nothing
-    to ``loss_mask``; the loss is the mean over the remaining positives only,
-    i.e. exactly what ``FCNMaskHead`` computes on the kept RoIs. If no
+    ``gt_instances.mask_ignored == True`` gets no mask target and adds zero
+    to ``loss_mask``, which stays the mean over *all* positives: what
+    ``FCNMaskHead`` computes on the kept RoIs times their share of the
+    positives (:func:`~mmboxcaseg.models.roi_heads.kept_share`; why not the
+    mean over the kept ones: :mod:`~mmboxcaseg.models.roi_heads.mask_ignore`).
+    If no
     positive is kept, ``loss_mask`` is an exact zero connected to the graph
     (every mask-head parameter receives a zero gradient). Ground truth without
     ``mask_ignored`` trains every mask, as ``FCNMaskHead`` does. Inference is
@@ -47,8 +50,9 @@ class IgnoreAwareFCNMaskHead(FCNMaskHead):
             rcnn_train_cfg (ConfigDict): ``train_cfg`` of the R-CNN stage.
 
         Returns:
-            dict: ``loss_mask`` (dict with the loss) and ``mask_targets``
-            (``[num_kept, h, w]``).
+            dict: ``loss_mask`` (dict with the loss: the sum over the kept
+            positives of their mean BCE, divided by the number of all
+            positives) and ``mask_targets`` (``[num_kept, h, w]``).
         """
         keeps, kept_results = kept_positives(sampling_results,
                                              batch_gt_instances)
@@ -62,5 +66,7 @@ class IgnoreAwareFCNMaskHead(FCNMaskHead):
                                            batch_gt_instances, rcnn_train_cfg)
         # With nothing kept, FCNMaskHead returns ``mask_preds.sum()`` of the
         # empty selection: an exact 0 that still reaches every parameter.
-        return super().loss_and_target(mask_preds[keep], kept_results,
-                                       batch_gt_instances, rcnn_train_cfg)
+        out = super().loss_and_target(mask_preds[keep], kept_results,
+                                      batch_gt_instances, rcnn_train_cfg)
+        out['loss_mask'] = scale_mask_loss(out['loss_mask'], kept_share(keeps))
+        return out

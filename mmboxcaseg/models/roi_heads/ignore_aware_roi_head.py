@@ -9,7 +9,7 @@ from mmdet.utils import InstanceList
 from torch import Tensor
 
 from mmboxcaseg.registry import MODELS
-from .mask_ignore import kept_positives
+from .mask_ignore import kept_positives, kept_share, scale_mask_loss
 
 
 @MODELS.register_module()
@@ -21,7 +21,10 @@ class IgnoreAwareRoIHead(StandardRoIHead):
     mask head run, so they cost nothing (with BoxCaseg's drop threshold 0.95
     about 80% of COCO's proxy masks are dropped). The box branch, the
     sampling and inference are ``StandardRoIHead``'s. The mask head then sees
-    the kept positives only, so any ``FCNMaskHead`` computes the right loss;
+    the kept positives only and its loss is scaled by their share of all
+    positives, so with any ``FCNMaskHead`` the loss is the mean over all
+    positives with the ignored ones adding zero (the same number
+    ``IgnoreAwareFCNMaskHead`` gives under ``StandardRoIHead``);
     :class:`~mmboxcaseg.models.roi_heads.IgnoreAwareFCNMaskHead` is the one
     that is also correct under other RoI heads.
     """
@@ -63,5 +66,6 @@ class IgnoreAwareRoIHead(StandardRoIHead):
             sampling_results=kept_results,
             batch_gt_instances=batch_gt_instances,
             rcnn_train_cfg=self.train_cfg)
-        mask_results.update(loss_mask=mask_loss_and_target['loss_mask'])
+        mask_results.update(loss_mask=scale_mask_loss(
+            mask_loss_and_target['loss_mask'], kept_share(keeps)))
         return mask_results

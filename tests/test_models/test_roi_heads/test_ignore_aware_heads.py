@@ -12,7 +12,7 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
-from mmboxcaseg.models.roi_heads import (IgnoreAwareFCNMaskHead,
+from mmboxcaseg.models.roi_heads import (IgnoreAwareFCNMaskHead, kept_share,
                                          select_positives)
 from mmboxcaseg.registry import MODELS
 from mmboxcaseg.utils import register_all_modules
@@ -262,7 +262,14 @@ def _sampling_result(pos_gt, num_neg, gt_bboxes, labels, pos_inds=None):
         gt_flags=torch.zeros(len(gt_inds), dtype=torch.uint8))
 
 
-def test_mixed_equals_loss_on_kept_instances_only():
+def test_kept_share():
+    t, f = True, False
+    assert kept_share([torch.tensor([t, f, t]), torch.tensor([f])]) == 0.5
+    assert kept_share([torch.zeros(0, dtype=torch.bool)]) == 1.0
+    assert kept_share([torch.tensor([f, f])]) == 0.0
+
+
+def test_mixed_is_kept_loss_over_all_positives():
     gt_bboxes = torch.tensor(BOXES)
     labels = torch.tensor([0, 1, 2])
     masks = _batch()['data_samples'][0].gt_instances.masks
@@ -282,6 +289,7 @@ def test_mixed_equals_loss_on_kept_instances_only():
         preds, [res], [gt], cfg)
 
     # reference: stock FCNMaskHead on the positives of the kept GTs only
+    # (their mean), times their share of the positives: 3 of 6
     keep = [i for i, g in enumerate(pos_gt) if g != 1]
     kept_res = _sampling_result([pos_gt[i] for i in keep], 4, gt_bboxes,
                                 labels)
@@ -291,7 +299,7 @@ def test_mixed_equals_loss_on_kept_instances_only():
     all_used = FCNMaskHead(**head_cfg).loss_and_target(preds, [res], [gt], cfg)
     loss, ref_loss = ours['loss_mask']['loss_mask'], ref['loss_mask'][
         'loss_mask']
-    assert torch.allclose(loss, ref_loss, rtol=0, atol=1e-7)
+    assert torch.allclose(loss, ref_loss * 3 / 6, rtol=0, atol=1e-7)
     assert not torch.allclose(loss, all_used['loss_mask']['loss_mask'])
     assert ours['mask_targets'].shape == (3, 28, 28)
     # an ignored RoI gets no gradient
