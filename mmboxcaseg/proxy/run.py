@@ -26,6 +26,7 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from mmboxcaseg.datasets.samplers.shard_sampler import SHARD_IMAGE_COST
 from mmboxcaseg.structures.coco_index import CocoFormatError, file_sha1
 from .image_records import ProxySettings
 from .options import (ProxyInputError, ProxyOptions, check_options,
@@ -98,6 +99,9 @@ def run_header(opts: ProxyOptions, model: dict, pipeline: list) -> dict:
         generator=opts.generator_name,
         model=_plain(model),
         pipeline=_plain(pipeline),
+        # a part file names the images of its rank: the split must match
+        sharding=dict(
+            type='ProxyShardSampler', image_cost=SHARD_IMAGE_COST),
         allow_outside_root=bool(opts.allow_outside_root))
     if opts.checkpoint and opts.generator_name == 'boxcaseg':
         header['checkpoint_sha1'] = file_sha1(opts.checkpoint)
@@ -131,6 +135,7 @@ def proxy_config(opts: ProxyOptions) -> Config:
                 persistent_workers=False,
                 sampler=dict(
                     type='ProxyShardSampler',
+                    image_cost=SHARD_IMAGE_COST,
                     parts_dir=opts.parts_dir,
                     resume=opts.resume),
                 collate_fn=dict(type='pseudo_collate'),

@@ -160,7 +160,7 @@ def test_batching_and_sharding_do_not_change_bytes(dataset, tmp_path):
     run(ann, imgs, tmp_path / 'a.json', batch_size=1)
     run(ann, imgs, tmp_path / 'b.json', batch_size=100, num_workers=2,
         post_threads=2)
-    # two processes (images 1, 3 | 2), merged by rank 0
+    # two processes (images 1 | 2, 3), merged by rank 0
     run(ann, imgs, tmp_path / 'c.json', nproc=2, batch_size=3)
     a = (tmp_path / 'a.json').read_bytes()
     assert a == (tmp_path / 'b.json').read_bytes()
@@ -223,8 +223,15 @@ def test_resume_two_processes(dataset, tmp_path):
     run(ann, imgs, out, nproc=2, keep_parts=True)
     out.unlink()
     parts = tmp_path / 'r.json.parts'
-    _cut_part(parts / 'part-00000-of-00002.jsonl', 1)  # images 1 | 3
-    _cut_part(parts / 'part-00001-of-00002.jsonl', 0)  # image 2
+    # split by work: image 1 (2 boxes) | images 2, 3 (2 + 1 boxes)
+    images = [
+        sum(line.startswith(b'{"image":') for line in (
+            parts / f'part-0000{r}-of-00002.jsonl').read_bytes().splitlines())
+        for r in range(2)
+    ]
+    assert images == [1, 2]
+    _cut_part(parts / 'part-00000-of-00002.jsonl', 0)  # image 1
+    _cut_part(parts / 'part-00001-of-00002.jsonl', 1)  # images 2 | 3
     with pytest.raises(ProxyInputError, match='shard'):
         run(ann, imgs, out, nproc=3, resume=True)  # another world size
     run(ann, imgs, out, nproc=2, resume=True)  # two spawned processes
