@@ -1,7 +1,8 @@
 """tools/analysis_tools/pennfudan_end_to_end.py on a tiny generated
 PennFudan-like set (2 iterations per training, random backbones): the whole
-chain runs, the table has its five rows, and a second call skips every
-stage."""
+chain runs, the table has its five rows, ``--runs`` trains a subset (and
+no segmentor when no BoxCaseg run is picked), and a call skips every stage
+whose output exists."""
 import json
 import os
 import os.path as osp
@@ -99,15 +100,32 @@ def test_end_to_end_table_and_rerun_skips(tmp_path):
         'train_dataloader.batch_sampler.box_ratio=[1,1]'
     ] + few + ['--det-options'] + few + ['train_dataloader.batch_size=1']
     env = dict(os.environ, OMP_NUM_THREADS='1')
+    bad = subprocess.run(
+        cmd + ['--runs', 'ax'], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=300)
+    assert bad.returncode == 2 and "--runs 'ax': pick from abcde" in \
+        bad.stderr, bad.stderr[-2000:]
+    assert not work.exists()
+
+    # (a) and (d) alone: no segmentor, no BoxCaseg proxies
+    part = subprocess.run(
+        cmd + ['--runs', 'a,d'], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=900)
+    assert part.returncode == 0, (part.stdout[-3000:], part.stderr[-3000:])
+    started = [ln.split()[1] for ln in part.stdout.splitlines()
+               if ln.startswith('[....]')]
+    assert sorted(started) == ['mask_rcnn_a', 'mask_rcnn_d', 'proxy_boxfill']
+    assert [r['run'] for r in json.loads(
+        (work / 'results.json').read_text())['rows']] == ['a', 'd']
+
     first = subprocess.run(
         cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, (first.stdout[-3000:], first.stderr[-3000:])
     out = first.stdout
     for stage in ('segmentor', 'proxy_boxcaseg_merge_drop', 'proxy_boxcaseg',
-                  'proxy_boxfill', 'proxy_grabcut', 'mask_rcnn_a',
-                  'mask_rcnn_e'):
+                  'proxy_grabcut', 'mask_rcnn_b', 'mask_rcnn_e'):
         assert f'[done] {stage} (' in out, (stage, out)
-    assert '[skip]' not in out
+    assert out.count('[skip]') == 3, out  # what the call with --runs made
 
     results = json.loads((work / 'results.json').read_text())
     rows = results['rows']

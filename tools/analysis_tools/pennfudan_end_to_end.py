@@ -19,6 +19,9 @@ One command runs the whole chain and prints one table::
    (mIoU*, IoU@75), val segm AP / AP50 / AP75, the VOC-style mask mAPs, and
    each run's share of run (a).
 
+``--runs`` picks some of (a)-(e) (the segmentor trains only for (b) or (c));
+the table lists every run of the work dir that has finished.
+
 Stages run ``--jobs`` at a time with one thread each, as soon as what they
 need exists (run (a) trains while the segmentor does). Every stage is
 skipped when its output exists, so a killed run continues where it stopped;
@@ -85,11 +88,22 @@ def parse_args(argv=None):
         help='BoxCaseg proxies straight from the network (default: refined '
         'by GrabCut seeded from its probabilities, the measured best)')
     p.add_argument(
+        '--runs',
+        default='abcde',
+        help='which runs to train, e.g. "ab" (default: all five)')
+    p.add_argument(
         '--jobs',
         type=int,
         default=2,
         help='stages at a time, one thread each (default 2: the cores)')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    keys = [key for key, _, _ in RUNS]
+    picked = [c for c in args.runs.replace(',', '') if not c.isspace()]
+    bad = sorted(set(picked) - set(keys))
+    if bad or not picked:
+        p.error(f'--runs {args.runs!r}: pick from {"".join(keys)}')
+    args.runs = [key for key in keys if key in picked]
+    return args
 
 
 def _env(threads: int) -> dict:
@@ -223,9 +237,13 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     stages: List[Stage] = []
 
+    runs = [run for run in RUNS if run[0] in args.runs]
+    proxies = {proxy for _, _, proxy in runs if proxy is not None}
+
     # 1. the segmentor, trained on the train split's boxes
     seg_wd = osp.join(wd, 'segmentor')
-    if args.seg_checkpoint is None:
+    if args.seg_checkpoint is None and any(PROXIES[p][0] == 'boxcaseg'
+                                           for p in proxies):
         stages.append(
             Stage(
                 'segmentor', lambda: [
@@ -265,6 +283,8 @@ def main(argv=None) -> int:
                                                        '.report.json'))
 
     for name, (gen, flags) in PROXIES.items():
+        if name not in proxies:
+            continue
         needs = ['segmentor'] if gen == 'boxcaseg' and \
             args.seg_checkpoint is None else []
         stages.append(
@@ -274,7 +294,7 @@ def main(argv=None) -> int:
 
     # 3. the same Mask R-CNN on the five mask sources
     det_dirs = {key: osp.join(wd, f'mask_rcnn_{key}') for key, _, _ in RUNS}
-    for key, _, proxy in RUNS:
+    for key, _, proxy in runs:
         ann = train_json if proxy is None else osp.join(
             proxy_dir, f'{proxy}.json')
         stages.append(
@@ -294,19 +314,24 @@ def main(argv=None) -> int:
                   lambda key=key: _write_final(det_dirs[key])))
     run_stages(stages, args.jobs, osp.join(wd, 'logs'))
 
-    # 4. the table
+    # 4. the table: every finished run of the work dir
     reports = {}
     for name in PROXIES:
-        with open(osp.join(proxy_dir, f'{name}.report.json')) as f:
-            reports[name] = json.load(f)
+        path = osp.join(proxy_dir, f'{name}.report.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                reports[name] = json.load(f)
     rows = []
     finals = {}
     for key in det_dirs:
-        with open(_final(det_dirs[key])) as f:
-            finals[key] = json.load(f)
-    ref = finals['a']
+        if osp.isfile(_final(det_dirs[key])):
+            with open(_final(det_dirs[key])) as f:
+                finals[key] = json.load(f)
+    ref = finals.get('a', {})
     nan = float('nan')
     for key, label, proxy in RUNS:
+        if key not in finals:
+            continue
         val = finals[key]
         rep = reports.get(proxy)
         q = None
