@@ -160,3 +160,29 @@ def test_end_to_end_table_and_rerun_skips(tmp_path):
     again = json.loads((work / 'results.json').read_text())
     assert again['rows'] == rows
     assert again['stage_minutes'] == results['stage_minutes']
+
+
+def test_failed_stage_lets_running_stages_finish(tmp_path):
+    import importlib.util
+
+    import pytest
+    spec = importlib.util.spec_from_file_location('pf_e2e', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    slow_out = tmp_path / 'slow.txt'
+
+    def py(code):
+        return lambda: [sys.executable, '-c', code]
+
+    stages = [
+        tool.Stage('slow', py(f'import time; time.sleep(3); '
+                              f'open({str(slow_out)!r}, "w").write("x")'),
+                   slow_out.exists),
+        tool.Stage('fails', py('raise SystemExit(3)'), lambda: False),
+        tool.Stage('later', py('pass'), lambda: False),  # never started
+    ]
+    with pytest.raises(SystemExit, match=r'fails failed \(exit 3\)'):
+        tool.run_stages(stages, 2, str(tmp_path / 'logs'))
+    assert slow_out.read_text() == 'x'  # the running stage was not killed
+    assert stages[0].minutes is not None
+    assert not (tmp_path / 'logs' / 'later.log').exists()

@@ -32,6 +32,7 @@ import json
 import os
 import os.path as osp
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -167,8 +168,10 @@ class Stage:
 def run_stages(stages: List[Stage], jobs: int, log_dir: str) -> None:
     """Run ``stages`` ``jobs`` at a time in dependency order.
 
-    A stage whose ``done()`` holds is skipped; one that fails stops the
-    others and exits naming its log.
+    A stage whose ``done()`` holds is skipped. When one fails, nothing new
+    starts, the stages already running finish (their work is not lost), and
+    the call exits naming the failed stage's log. Interrupting the call
+    (Ctrl-C) stops the running stages with their data-loader workers.
     """
     os.makedirs(log_dir, exist_ok=True)
     finished = set()
@@ -180,40 +183,55 @@ def run_stages(stages: List[Stage], jobs: int, log_dir: str) -> None:
         else:
             todo.append(st)
     running: List[tuple] = []
-    while todo or running:
-        for st in list(todo):
-            if len(running) >= max(1, jobs):
-                break
-            if not all(n in finished for n in st.needs):
-                continue
-            todo.remove(st)
-            log = open(osp.join(log_dir, f'{st.name}.log'), 'w')
-            print(f'[....] {st.name} (log: {log.name})', flush=True)
-            proc = subprocess.Popen(
-                st.cmd(), cwd=ROOT, env=_env(1), stdout=log,
-                stderr=subprocess.STDOUT)
-            running.append((st, proc, log, time.perf_counter()))
-        if not running:
-            missing = {n for st in todo for n in st.needs} - finished
-            raise SystemExit(f'error: stages wait for {sorted(missing)}')
-        time.sleep(1)
-        for item in list(running):
-            st, proc, log, started = item
-            if proc.poll() is None:
-                continue
-            running.remove(item)
-            log.close()
-            if not proc.returncode and st.on_success:
-                st.on_success()
-            if proc.returncode or not st.done():
-                for _, other, _, _ in running:
-                    other.kill()
-                raise SystemExit(
-                    f'error: stage {st.name} failed (exit {proc.returncode}'
-                    f'); see {log.name}')
-            st.minutes = (time.perf_counter() - started) / 60
-            finished.add(st.name)
-            print(f'[done] {st.name} ({st.minutes:.1f} min)', flush=True)
+    failed: List[str] = []
+    try:
+        while (todo and not failed) or running:
+            for st in list(todo):
+                if failed or len(running) >= max(1, jobs):
+                    break
+                if not all(n in finished for n in st.needs):
+                    continue
+                todo.remove(st)
+                log = open(osp.join(log_dir, f'{st.name}.log'), 'w')
+                print(f'[....] {st.name} (log: {log.name})', flush=True)
+                proc = subprocess.Popen(
+                    st.cmd(), cwd=ROOT, env=_env(1), stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True)
+                running.append((st, proc, log, time.perf_counter()))
+            if not running:
+                missing = {n for st in todo for n in st.needs} - finished
+                raise SystemExit(f'error: stages wait for {sorted(missing)}')
+            time.sleep(1)
+            for item in list(running):
+                st, proc, log, started = item
+                if proc.poll() is None:
+                    continue
+                running.remove(item)
+                log.close()
+                if not proc.returncode and st.on_success:
+                    st.on_success()
+                if proc.returncode or not st.done():
+                    why = f'exit {proc.returncode}'
+                    if proc.returncode == -9:
+                        why += ', killed: out of memory? a Mask R-CNN ' \
+                            'training holds ~4-5 GB'
+                    failed.append(f'{st.name} failed ({why}); see {log.name}')
+                    print(f'[FAIL] {failed[-1]}' + (
+                        '; waiting for the running stages' if running
+                        else ''), flush=True)
+                    continue
+                st.minutes = (time.perf_counter() - started) / 60
+                finished.add(st.name)
+                print(f'[done] {st.name} ({st.minutes:.1f} min)', flush=True)
+    finally:
+        for _, proc, _, _ in running:  # only when interrupted
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    if failed:
+        raise SystemExit('error: ' + '; '.join(failed) +
+                         '. Run the same command again to continue.')
 
 
 def _fmt(v: float) -> str:
