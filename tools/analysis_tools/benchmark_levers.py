@@ -45,7 +45,7 @@ VARIANTS = {
         'model.salient_head=None', 'model.test_cfg.pred=weak'
     ],
     'color-pairwise': [
-        "model.color_pairwise_loss=dict(type='ColorPairwiseLoss')"
+        'model.color_pairwise_loss.type=ColorPairwiseLoss'
     ],
 }
 
