@@ -21,13 +21,13 @@ def test_benchmark_levers_table(tmp_path):
         tiny_cpu_options(box_root, ann, sal_root, loaders=('train', ))
     proc = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark_levers.py', CONFIG,
-         '--variants', 'default', 'weak-only', '--iters', '2', '--warmup',
+         '--variants', 'default', 'weak-only', 'ema', '--iters', '2', '--warmup',
          '1', '--json', str(out), '--cfg-options'] + opts,
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert proc.returncode == 0, proc.stderr[-4000:]
     rows = json.loads(out.read_text())
-    assert [r['variant'] for r in rows] == ['default', 'weak-only']
+    assert [r['variant'] for r in rows] == ['default', 'weak-only', 'ema']
     assert all(r['iters'] == 2 and r['s_per_iter'] > 0 for r in rows)
     assert rows[0]['ratio'] == 1.0
     assert '| weak-only |' in proc.stdout
