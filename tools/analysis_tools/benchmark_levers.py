@@ -54,17 +54,20 @@ VARIANTS = {
     'color-pairwise': {
         'model.color_pairwise_loss.type': 'ColorPairwiseLoss'
     },
-    # the weight average of the _2x configs, from the first iteration on
-    'ema': {
-        'custom_hooks': [
-            dict(
-                type='EMAHook',
-                ema_type='ExponentialMovingAverage',
-                momentum=0.002,
-                update_buffers=True)
-        ]
-    },
+    'ema': None,  # read from EMA_BASE by variant()
 }
+# the weight average of the _2x configs
+EMA_BASE = osp.join(ROOT, 'configs', '_base_', 'schedules', 'ema.py')
+
+
+def variant(name: str) -> dict:
+    """What variant ``name`` merges into the config."""
+    if name != 'ema':
+        return VARIANTS[name]
+    from mmengine.config import Config
+    hooks = Config.fromfile(EMA_BASE).custom_hooks
+    # from the first iteration on, so the few timed ones pay for the average
+    return dict(custom_hooks=[dict(h, begin_iter=0) for h in hooks])
 
 
 def parse_args(argv=None):
@@ -107,7 +110,7 @@ def run_one(args) -> dict:
     ns = argparse.Namespace()
     action(None, ns, opts)
     cfg.merge_from_dict(ns.x)
-    cfg.merge_from_dict(VARIANTS[args.one])
+    cfg.merge_from_dict(variant(args.one))
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
     cfg.log_level = 'WARNING'
