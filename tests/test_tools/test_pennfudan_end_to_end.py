@@ -186,3 +186,29 @@ def test_failed_stage_lets_running_stages_finish(tmp_path):
     assert slow_out.read_text() == 'x'  # the running stage was not killed
     assert stages[0].minutes is not None
     assert not (tmp_path / 'logs' / 'later.log').exists()
+
+
+def test_failed_call_still_writes_results(tmp_path, monkeypatch):
+    """A call whose chain fails keeps the minutes of the stages that
+    finished in ``results.json`` (the next call's table reports them)."""
+    import importlib.util
+
+    import pytest
+    spec = importlib.util.spec_from_file_location('pf_e2e_fail', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    data = _write_pedestrians(tmp_path / 'data')
+
+    def fake_run_stages(stages, jobs, log_dir):
+        assert [st.name for st in stages] == ['proxy_boxfill', 'mask_rcnn_d']
+        stages[0].minutes = 0.5  # finished; the training then fails
+        raise SystemExit('error: mask_rcnn_d failed (exit 1)')
+
+    monkeypatch.setattr(tool, 'run_stages', fake_run_stages)
+    work = tmp_path / 'work'
+    with pytest.raises(SystemExit, match='mask_rcnn_d failed'):
+        tool.main(['--work-dir', str(work), '--data-root', data,
+                   '--runs', 'd'])
+    results = json.loads((work / 'results.json').read_text())
+    assert results['stage_minutes'] == {'proxy_boxfill': 0.5}
+    assert results['rows'] == []  # no run finished

@@ -330,8 +330,17 @@ def main(argv=None) -> int:
                   lambda key=key: osp.isfile(_final(det_dirs[key])),
                   [] if proxy is None else [f'proxy_{proxy}'],
                   lambda key=key: _write_final(det_dirs[key])))
-    run_stages(stages, args.jobs, osp.join(wd, 'logs'))
+    try:
+        run_stages(stages, args.jobs, osp.join(wd, 'logs'))
+    finally:  # a failed or interrupted call still records what finished
+        _write_table(wd, proxy_dir, det_dirs, stages, t_start)
+    return 0
 
+
+def _write_table(wd: str, proxy_dir: str, det_dirs: Dict[str, str],
+                 stages: List[Stage], t_start: float) -> None:
+    """Print the table of every finished run of ``wd`` and write
+    ``results.json`` with it and the minutes of every stage run so far."""
     # 4. the table: every finished run of the work dir
     reports = {}
     for name in PROXIES:
@@ -400,7 +409,6 @@ def main(argv=None) -> int:
         json.dump(results, f, indent=1)
     print(f'\ntable: {osp.join(wd, "results.json")}; this call took '
           f'{(time.perf_counter() - t_start) / 60:.1f} min')
-    return 0
 
 
 if __name__ == '__main__':
