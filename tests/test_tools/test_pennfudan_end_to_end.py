@@ -212,3 +212,35 @@ def test_failed_call_still_writes_results(tmp_path, monkeypatch):
     results = json.loads((work / 'results.json').read_text())
     assert results['stage_minutes'] == {'proxy_boxfill': 0.5}
     assert results['rows'] == []  # no run finished
+
+
+def test_proxy_options_reach_the_proxy_generation(tmp_path, monkeypatch):
+    """``--proxy-options`` become ``--cfg-options`` of the BoxCaseg proxy
+    command only; ``--no-refine`` drops ``--refine``; a given segmentor
+    checkpoint means no segmentor stage."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('pf_e2e_opts', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    data = _write_pedestrians(tmp_path / 'data')
+    ckpt = tmp_path / 'seg.pth'
+    ckpt.write_bytes(b'not read: the stages are not run')
+    seen = {}
+
+    def fake_run_stages(stages, jobs, log_dir):
+        seen.update({st.name: st.cmd() for st in stages})
+
+    monkeypatch.setattr(tool, 'run_stages', fake_run_stages)
+    tool.main([
+        '--work-dir', str(tmp_path / 'work'), '--data-root', data, '--runs',
+        'cd', '--seg-checkpoint', str(ckpt), '--no-refine',
+        '--proxy-options', 'model.test_cfg.pred=mixed'
+    ])
+    assert sorted(seen) == [
+        'mask_rcnn_c', 'mask_rcnn_d', 'proxy_boxcaseg', 'proxy_boxfill'
+    ]
+    boxcaseg = seen['proxy_boxcaseg']
+    assert boxcaseg[-2:] == ['--cfg-options', 'model.test_cfg.pred=mixed']
+    assert boxcaseg[boxcaseg.index('--checkpoint') + 1] == str(ckpt)
+    assert '--refine' not in boxcaseg
+    assert '--cfg-options' not in seen['proxy_boxfill']

@@ -79,6 +79,12 @@ def parse_args(argv=None):
         default=[],
         help='extra --cfg-options of the segmentor training')
     p.add_argument(
+        '--proxy-options',
+        nargs='*',
+        default=[],
+        help='extra --cfg-options of the BoxCaseg proxy generation, e.g. '
+        'model.test_cfg.pred=mixed')
+    p.add_argument(
         '--det-options',
         nargs='*',
         default=[],
@@ -293,6 +299,8 @@ def main(argv=None) -> int:
             cmd += ['--config', args.seg_config, '--checkpoint', seg_ckpt()]
             if not args.no_refine:
                 cmd.append('--refine')
+            if args.proxy_options:
+                cmd += ['--cfg-options'] + args.proxy_options
         return cmd
 
     def proxy_done(name: str):
