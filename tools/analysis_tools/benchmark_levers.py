@@ -4,7 +4,10 @@ Each variant trains ``--warmup + --iters`` iterations of the given config
 (its real data: the paths in the config, or ``--cfg-options``) in a fresh
 process with ``--threads`` threads; the table gives the median seconds per
 iteration after the warm-up (MMEngine's ``IterTimerHook`` times) and the
-ratio to the first variant. Validation and checkpoints are off. Levers that
+ratio to the first variant. ``--rounds`` (default 2) runs every variant that
+many times, the order reversed each round (A B C, C B A), and pools the
+timed iterations: the first child of a call pays cold file reads and the
+machine drifts, so one pass in one order favours the later variants. Validation and checkpoints are off. Levers that
 only act at test time (flip, 320 px crops, GrabCut refinement) cost nothing
 here: ``benchmark_proxy.py`` times them per box.
 
@@ -17,7 +20,7 @@ Variants (``--variants``, default all):
 * ``ema``: + MMEngine's ``EMAHook`` (the weight average of the ``_2x``
   configs);
 
-Example (2-core CPU, ~5 min; run it with nothing else on the machine)::
+Example (2-core CPU, ~10 min; run it with nothing else on the machine)::
 
     python tools/analysis_tools/benchmark_levers.py \\
         configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py
@@ -70,6 +73,15 @@ def variant(name: str) -> dict:
     return dict(custom_hooks=[dict(h, begin_iter=0) for h in hooks])
 
 
+def schedule(variants, rounds: int) -> list:
+    """The order the children run in: ``variants``, then reversed, and so
+    on for ``rounds`` rounds (each variant once per round)."""
+    order = []
+    for k in range(rounds):
+        order += list(variants) if k % 2 == 0 else list(reversed(variants))
+    return order
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
@@ -82,6 +94,11 @@ def parse_args(argv=None):
     p.add_argument('--iters', type=int, default=10)
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument(
+        '--rounds',
+        type=int,
+        default=2,
+        help='runs of every variant, the order reversed each round')
     p.add_argument(
         '--cfg-options',
         nargs='*',
@@ -131,8 +148,11 @@ def main(argv=None) -> int:
         return 0
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     env['PYTHONPATH'] = os.pathsep.join([ROOT, env.get('PYTHONPATH', '')])
-    rows = []
-    for name in args.variants:
+    if args.rounds < 1:
+        raise SystemExit(f'error: --rounds {args.rounds}: at least 1')
+    times = {name: [] for name in args.variants}
+    walls = {name: [] for name in args.variants}
+    for name in schedule(args.variants, args.rounds):
         cmd = [
             sys.executable,
             osp.abspath(__file__), args.config, '--one', name, '--iters',
@@ -151,17 +171,22 @@ def main(argv=None) -> int:
                              f'(exit {proc.returncode})')
         res = json.loads(found[-1][len('RESULT '):])
         steady = res['times'][args.warmup:] or res['times']
-        rows.append(
-            dict(
-                variant=name,
-                s_per_iter=statistics.median(steady),
-                iters=len(steady),
-                wall=res['wall']))
-        print(f'[done] {name}: {rows[-1]["s_per_iter"]:.3f} s/iteration',
+        times[name] += steady
+        walls[name].append(res['wall'])
+        print(f'[done] {name}: {statistics.median(steady):.3f} s/iteration',
               flush=True)
+    rows = [
+        dict(
+            variant=name,
+            s_per_iter=statistics.median(times[name]),
+            iters=len(times[name]),
+            rounds=args.rounds,
+            wall=sum(walls[name])) for name in args.variants
+    ]
     ref = rows[0]['s_per_iter']
-    print(f'\n{args.config}: {args.iters} timed iterations after '
-          f'{args.warmup} warm-up, {args.threads} thread(s), median')
+    print(f'\n{args.config}: {args.rounds} round(s) of {args.iters} timed '
+          f'iterations after {args.warmup} warm-up, {args.threads} '
+          'thread(s), median')
     print('| variant | s / iteration | vs ' + rows[0]['variant'] + ' |')
     print('|---|---|---|')
     for r in rows:
