@@ -11,6 +11,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 from pycocotools import mask as mask_utils
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -21,6 +22,15 @@ SEG_CONFIG = osp.join(
     ROOT, 'configs/boxcaseg/'
     'boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient.py')
 TOOL = osp.join(ROOT, 'tools/analysis_tools/pennfudan_end_to_end.py')
+
+
+def _load_tool():
+    """The tool as a module (its functions, without a subprocess)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('pf_e2e', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
 
 
 def _write_pedestrians(root):
@@ -163,12 +173,7 @@ def test_end_to_end_table_and_rerun_skips(tmp_path):
 
 
 def test_failed_stage_lets_running_stages_finish(tmp_path):
-    import importlib.util
-
-    import pytest
-    spec = importlib.util.spec_from_file_location('pf_e2e', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = _load_tool()
     slow_out = tmp_path / 'slow.txt'
 
     def py(code):
@@ -191,12 +196,7 @@ def test_failed_stage_lets_running_stages_finish(tmp_path):
 def test_failed_call_still_writes_results(tmp_path, monkeypatch):
     """A call whose chain fails keeps the minutes of the stages that
     finished in ``results.json`` (the next call's table reports them)."""
-    import importlib.util
-
-    import pytest
-    spec = importlib.util.spec_from_file_location('pf_e2e_fail', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = _load_tool()
     data = _write_pedestrians(tmp_path / 'data')
 
     def fake_run_stages(stages, jobs, log_dir):
@@ -218,10 +218,7 @@ def test_proxy_options_reach_the_proxy_generation(tmp_path, monkeypatch):
     """``--proxy-options`` become ``--cfg-options`` of the BoxCaseg proxy
     command only; ``--no-refine`` drops ``--refine``; a given segmentor
     checkpoint means no segmentor stage."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('pf_e2e_opts', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = _load_tool()
     data = _write_pedestrians(tmp_path / 'data')
     ckpt = tmp_path / 'seg.pth'
     ckpt.write_bytes(b'not read: the stages are not run')

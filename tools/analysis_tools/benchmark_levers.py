@@ -7,9 +7,10 @@ iteration after the warm-up (MMEngine's ``IterTimerHook`` times) and the
 ratio to the first variant. ``--rounds`` (default 2) runs every variant that
 many times, the order reversed each round (A B C, C B A), and pools the
 timed iterations: the first child of a call pays cold file reads and the
-machine drifts, so one pass in one order favours the later variants. Validation and checkpoints are off. Levers that
-only act at test time (flip, 320 px crops, GrabCut refinement) cost nothing
-here: ``benchmark_proxy.py`` times them per box.
+machine drifts, so one pass in one order favours the later variants.
+Validation and checkpoints are off. Levers that only act at test time
+(flip, 320 px crops, GrabCut refinement) cost nothing here:
+``benchmark_proxy.py`` times them per box.
 
 Variants (``--variants``, default all):
 
@@ -106,7 +107,10 @@ def parse_args(argv=None):
         help='added to every variant (e.g. other data paths)')
     p.add_argument('--json', help='also write the rows here')
     p.add_argument('--one', help=argparse.SUPPRESS)  # internal: a child
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error(f'--rounds {args.rounds}: at least 1')
+    return args
 
 
 def run_one(args) -> dict:
@@ -148,8 +152,6 @@ def main(argv=None) -> int:
         return 0
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     env['PYTHONPATH'] = os.pathsep.join([ROOT, env.get('PYTHONPATH', '')])
-    if args.rounds < 1:
-        raise SystemExit(f'error: --rounds {args.rounds}: at least 1')
     times = {name: [] for name in args.variants}
     walls = {name: [] for name in args.variants}
     for name in schedule(args.variants, args.rounds):
