@@ -21,8 +21,9 @@ def test_benchmark_levers_table(tmp_path):
         tiny_cpu_options(box_root, ann, sal_root, loaders=('train', ))
     proc = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark_levers.py', CONFIG,
-         '--variants', 'default', 'weak-only', 'ema', '--iters', '1', '--warmup',
-         '1', '--rounds', '2', '--json', str(out), '--cfg-options'] + opts,
+         '--variants', 'default', 'weak-only', 'ema', '--iters', '1',
+         '--warmup', '1', '--rounds', '2', '--json', str(out),
+         '--cfg-options'] + opts,
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert proc.returncode == 0, proc.stderr[-4000:]
