@@ -9,8 +9,11 @@ no merge, no drop) whose report compares every proxy with its GT mask::
         --preds weak mixed all --refine --out-json work_dirs/scores.json
 
 A set is ``name=ann_file:img_root[:config:checkpoint]``; without a model
-only ``boxfill`` and ``grabcut`` run. Prints mIoU*, IoU@50, IoU@75 and
-instances/s (whole runs, model loading included) per set and generator.
+only ``boxfill`` and ``grabcut`` run. ``--cfg-options`` reach every
+boxcaseg row (e.g. ``model.test_cfg.mask_thr=0.35`` for a threshold sweep);
+``--preds`` sets ``model.test_cfg.pred`` per row on top of them. Prints
+mIoU*, IoU@50, IoU@75 and instances/s (whole runs, model loading included)
+per set and generator.
 """
 import argparse
 import json
@@ -20,6 +23,7 @@ import sys
 import tempfile
 import time
 
+from mmengine.config import DictAction
 from terminaltables import AsciiTable
 
 
@@ -53,6 +57,11 @@ def parse_args(argv=None):
         '--refine',
         action='store_true',
         help='also a GrabCut-refined row per boxcaseg prediction')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override the boxcaseg configs (all sets), key=value')
     p.add_argument('--nproc', type=int, default=1, help='processes per run')
     p.add_argument('--out-json', help='write the table as json')
     p.add_argument('--work-dir', help='keep the proxy files here')
@@ -71,6 +80,12 @@ def runs(args):
                 yield s, gen, pred, False
                 if args.refine:
                     yield s, gen, pred, True
+
+
+def _cfg_options(args, pred):
+    opts = dict(args.cfg_options or {})
+    opts['model.test_cfg.pred'] = pred
+    return opts
 
 
 def main(argv=None) -> int:
@@ -94,7 +109,8 @@ def main(argv=None) -> int:
             generator=gen,
             config=s['config'] if gen == 'boxcaseg' else None,
             checkpoint=s['checkpoint'] if gen == 'boxcaseg' else None,
-            cfg_options={'model.test_cfg.pred': pred} if pred else None,
+            cfg_options=(_cfg_options(args, pred)
+                         if gen == 'boxcaseg' else None),
             refine=refine,
             merge=False,
             drop_thr=0.0,
