@@ -1,0 +1,73 @@
+"""tools/analysis_tools/benchmark_proxy.py on a tiny set: the table, the
+model-only vs converter ratio and the 1-vs-2-process ratio are printed,
+and --cfg-options reach the segmentor of both measures."""
+import importlib.util
+import json
+import os.path as osp
+import re
+
+import pytest
+
+from tests.test_proxy.proxy_data import make_dataset
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _load_tool():
+    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_proxy.py')
+    spec = importlib.util.spec_from_file_location('benchmark_proxy', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_subset_json_keeps_the_first_images(tmp_path):
+    tool = _load_tool()
+    ann, _ = make_dataset(tmp_path)
+    out = tmp_path / 'sub.json'
+    # base_coco: image 1 has 3 annotations, one of them crowd
+    assert tool.subset_json(str(ann), 1, str(out)) == 2
+    sub = json.loads(out.read_text())
+    assert [i['id'] for i in sub['images']] == [1]
+    assert sorted(a['id'] for a in sub['annotations']) == [3, 5, 7]
+
+
+def test_prints_both_ratios(tmp_path, tiny_boxcaseg, capsys, monkeypatch):
+    tool = _load_tool()
+    ann, imgs = make_dataset(tmp_path)
+    cfg, ckpt = tiny_boxcaseg
+    seen = []
+    real_model_only = tool.model_only
+
+    def model_only(args, sub):
+        seen.append(args.cfg_options)
+        return real_model_only(args, sub)
+
+    monkeypatch.setattr(tool, 'model_only', model_only)
+    work = tmp_path / 'work'
+    assert tool.main([
+        '--ann-file', str(ann), '--img-root', str(imgs), '--config', cfg,
+        '--checkpoint', ckpt, '--procs', '1', '2', '--work-dir', str(work),
+        '--cfg-options', 'model.test_cfg.max_crops=2'
+    ]) == 0
+    out = capsys.readouterr().out
+    assert seen == [{'model.test_cfg.max_crops': 2}]
+    assert "{'model.test_cfg.max_crops': 2}" in out
+    # 5 non-crowd boxes in the 3 images; one row per generator and procs
+    for gen in ('boxfill', 'boxcaseg'):
+        for procs in (1, 2):
+            assert re.search(rf'\| {gen} +\| {procs} +\| 5 +\|', out), out
+    ratio = re.search(r'boxcaseg: model only ([\d.]+) instances/s, whole '
+                      r'converter ([\d.]+) instances/s \(1 process, '
+                      r'steady\): ratio ([\d.]+)', out)
+    assert ratio, out
+    alone, conv, r = map(float, ratio.groups())
+    assert alone > 0 and conv > 0
+    assert r == pytest.approx(conv / alone, rel=0.05)  # printed rounded
+    for gen in ('boxfill', 'boxcaseg'):
+        assert re.search(rf'{gen}: 2 processes / 1: steady [\d.]+ ', out)
+    # the converter's outputs, for 1 and 2 processes, are the same masks
+    one = json.loads((work / 'boxcaseg_p1.json').read_text())
+    two = json.loads((work / 'boxcaseg_p2.json').read_text())
+    assert {a['id']: a['segmentation'] for a in one['annotations']} == \
+        {a['id']: a['segmentation'] for a in two['annotations']}
