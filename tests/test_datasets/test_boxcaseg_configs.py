@@ -117,3 +117,24 @@ def test_cpu_val_dataloader_gives_eval_samples(tmp_path):
     assert first.valid.tolist() == [True, True]
     # image 2: ann 4 (empty box) and ann 6 (outside) are skipped, not lost
     assert samples[1].valid.tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize('data', ['coco128', 'pennfudan'])
+def test_longer_schedules_change_only_the_length(data):
+    """_2x / _4x: the same recipe at 2000 / 4000 iterations (the poly LR has
+    no fixed end, so it stretches), validated and saved at the end, with
+    the weight average; nothing else differs from the 1x config."""
+    base = osp.join(ROOT, 'configs/boxcaseg/'
+                    f'boxcaseg_effnet-lite0_1xb16-cpu_{data}-salient')
+    one = Config.fromfile(base + '.py')
+    assert 'end' not in one.param_scheduler[0]
+    for suffix, iters in (('_2x', 2000), ('_4x', 4000)):
+        cfg = Config.fromfile(base + suffix + '.py')
+        assert cfg.train_cfg.max_iters == iters
+        assert cfg.train_cfg.val_interval == iters
+        assert cfg.default_hooks.checkpoint.interval == iters
+        assert [h.type for h in cfg.custom_hooks] == ['EMAHook']
+        assert cfg.model == one.model
+        assert cfg.train_dataloader == one.train_dataloader
+        assert cfg.optim_wrapper == one.optim_wrapper
+        assert cfg.param_scheduler == one.param_scheduler
