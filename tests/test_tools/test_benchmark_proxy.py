@@ -6,8 +6,6 @@ import json
 import os.path as osp
 import re
 
-import pytest
-
 from tests.test_proxy.proxy_data import make_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
