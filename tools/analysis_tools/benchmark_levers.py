@@ -20,6 +20,8 @@ Variants (``--variants``, default all):
 * ``color-pairwise``: + ``ColorPairwiseLoss`` (BoxInst-style);
 * ``ema``: + MMEngine's ``EMAHook`` (the weight average of the ``_2x``
   configs);
+* ``nchw``: the images in PyTorch's default NCHW layout instead of the
+  ``channels_last`` of the CPU configs (``model.channels_last=False``);
 
 Example (2-core CPU, ~10 min; run it with nothing else on the machine)::
 
@@ -59,6 +61,10 @@ VARIANTS = {
         'model.color_pairwise_loss.type': 'ColorPairwiseLoss'
     },
     'ema': None,  # read from EMA_BASE by variant()
+    # the memory layout of the images (the CPU configs: channels_last)
+    'nchw': {
+        'model.channels_last': False
+    },
 }
 # the weight average of the _2x configs
 EMA_BASE = osp.join(ROOT, 'configs', '_base_', 'schedules', 'ema.py')

@@ -21,7 +21,14 @@ class HRNetV2Concat(BaseModule):
     ``reduce_channels`` (not in the paper; for CPU budgets) adds
     ``Conv1x1(sum(C_i) -> reduce_channels) -> BN -> ReLU`` after the
     concatenation, so that the three heads' ``C x C`` convolutions at stride
-    4 cost ``(reduce_channels / sum(C_i))^2`` of the paper's.
+    4 cost ``(reduce_channels / sum(C_i))^2`` of the paper's. It is computed
+    without building the concatenation: bilinear upsampling and a 1x1
+    convolution are both linear and act on different axes, so
+    ``W @ cat_i(up(x_i)) = sum_i up(W_i @ x_i)`` with ``W_i`` the columns of
+    ``W`` that read map ``i``; each map is projected at its own resolution
+    and only ``reduce_channels`` channels are upsampled (the same function
+    and parameters; 1.2x faster training of the CPU model, measured in
+    ``benchmark_levers.py``).
 
     Args:
         in_channels (Sequence[int], optional): expected channels of the
@@ -79,14 +86,30 @@ class HRNetV2Concat(BaseModule):
                 raise ValueError(f'HRNetV2Concat expects maps with channels '
                                  f'{self.in_channels}, got {got}')
         size = inputs[0].shape[-2:]
-        maps = [inputs[0]] + [
-            F.interpolate(
-                x,
-                size=size,
-                mode='bilinear',
-                align_corners=self.align_corners) for x in inputs[1:]
-        ]
-        out = torch.cat(maps, dim=1)
         if self.reduce is not None:
-            out = self.reduce(out)
-        return (out, )
+            return (self._project_then_upsample(inputs, size), )
+        maps = [inputs[0]] + [self._up(x, size) for x in inputs[1:]]
+        return (torch.cat(maps, dim=1), )
+
+    def _up(self, x: Tensor, size) -> Tensor:
+        return F.interpolate(
+            x, size=size, mode='bilinear', align_corners=self.align_corners)
+
+    def _project_then_upsample(self, inputs: Sequence[Tensor],
+                               size) -> Tensor:
+        """``self.reduce(cat(up(x_i)))`` as ``act(norm(sum_i up(W_i x_i) +
+        b))``: the same function, without the ``sum(C_i)``-channel map."""
+        conv = self.reduce.conv
+        out = None
+        for i, (x, w) in enumerate(
+                zip(inputs, torch.split(conv.weight, self.in_channels, 1))):
+            y = F.conv2d(x, w)
+            y = self._up(y, size) if i else y
+            out = y if out is None else out + y
+        if conv.bias is not None:
+            out = out + conv.bias.view(1, -1, 1, 1)
+        if self.reduce.with_norm:
+            out = self.reduce.norm(out)
+        if self.reduce.with_activation:
+            out = self.reduce.activate(out)
+        return out

@@ -59,3 +59,38 @@ def test_reduce_channels_needs_in_channels():
     from mmboxcaseg.models.necks import HRNetV2Concat
     with pytest.raises(ValueError, match='needs in_channels'):
         HRNetV2Concat(reduce_channels=8)
+
+
+@pytest.mark.parametrize('norm_cfg', [dict(type='BN'), None])
+def test_reduce_equals_the_projection_of_the_concatenation(norm_cfg):
+    """Projected per map and upsampled: the function (outputs and the
+    gradients of the inputs and of every parameter) of ``reduce(cat(up))``
+    with the paper's concatenation built explicitly."""
+    import torch.nn.functional as F
+    torch.manual_seed(0)
+    neck = HRNetV2Concat(
+        in_channels=[4, 6, 5], reduce_channels=3, norm_cfg=norm_cfg)
+    if norm_cfg is None:  # a conv bias takes the norm's place
+        assert neck.reduce.conv.bias is not None
+        torch.nn.init.normal_(neck.reduce.conv.bias)
+    for training in (True, False):
+        neck.train(training)
+        x = [
+            torch.randn(2, 4, 8, 8, requires_grad=True),
+            torch.randn(2, 6, 4, 4, requires_grad=True),
+            torch.randn(2, 5, 3, 3, requires_grad=True)
+        ]
+        (out, ) = neck(x)
+        grads = torch.autograd.grad(out.square().sum(),
+                                    x + list(neck.parameters()))
+        cat = torch.cat([x[0]] + [
+            F.interpolate(m, (8, 8), mode='bilinear', align_corners=False)
+            for m in x[1:]
+        ], 1)
+        ref = neck.reduce(cat)
+        ref_grads = torch.autograd.grad(ref.square().sum(),
+                                        x + list(neck.parameters()))
+        assert out.shape == ref.shape == (2, 3, 8, 8)
+        torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+        for g, r in zip(grads, ref_grads):
+            torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-5)

@@ -1,3 +1,6 @@
+import copy
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -175,6 +178,53 @@ def test_predict_and_tensor_modes(tiny_cfg):
         BaseDataElement(regions=np.zeros((3, 4)))]))
     np.testing.assert_allclose(flipped[0].pred_probs,
                                ref[:, 0].sigmoid().numpy(), rtol=1e-5)
+
+
+def test_predict_probs_under_cpu_bf16_autocast(tiny_cfg):
+    """bf16 on the CPU: float32 probabilities near the fp32 ones."""
+    model = build(tiny_cfg).eval()
+    gen = torch.Generator().manual_seed(2)
+    crops = torch.randn(3, 3, SIZE, SIZE, generator=gen)
+    ref = model.predict_probs(crops)
+    model.test_cfg['autocast'] = 'bf16'
+    low = model.predict_probs(crops)
+    assert low.dtype == ref.dtype and low.shape == ref.shape == (3, SIZE,
+                                                                 SIZE)
+    # bf16 keeps 8 bits of mantissa: probabilities move by well under 0.05
+    assert 0 < abs(low - ref).max() < 0.05
+    model.test_cfg['autocast'] = 'half'
+    with pytest.raises(ValueError, match="autocast must be one of.*'half'"):
+        model.predict_probs(crops)
+
+
+def test_channels_last_is_the_same_function(tiny_cfg):
+    """``channels_last=True``: the backbone sees NHWC images; the losses,
+    every gradient and the predictions match the default layout's."""
+    ref = build(copy.deepcopy(tiny_cfg))
+    model = build(tiny_cfg, channels_last=True)
+    model.load_state_dict(ref.state_dict())
+    seen = []
+    model.backbone.register_forward_pre_hook(lambda m, args: seen.append(
+        args[0].is_contiguous(memory_format=torch.channels_last)))
+    batch = make_batch(['box', 'salient', 'box'])
+    outs = []
+    for m in (ref, model):
+        data = m.data_preprocessor(copy.deepcopy(batch), True)
+        losses = m(**data, mode='loss')
+        sum(losses.values()).backward()
+        outs.append((losses, {n: p.grad for n, p in m.named_parameters()}))
+    assert seen == [True]
+    for key, value in outs[0][0].items():
+        torch.testing.assert_close(outs[1][0][key], value, rtol=1e-4,
+                                   atol=1e-6)
+    for name, grad in outs[0][1].items():  # float rounding of the sums
+        err = (outs[1][1][name] - grad).abs().max()
+        assert err <= 1e-3 * grad.abs().max() + 1e-8, name
+    crops = torch.randn(3, 3, SIZE, SIZE,
+                        generator=torch.Generator().manual_seed(3))
+    np.testing.assert_allclose(model.eval().predict_probs(crops),
+                               ref.eval().predict_probs(crops), atol=1e-5)
+    assert seen[-1] is True
 
 
 def test_color_pairwise_loss_joins_the_losses(tiny_cfg):
