@@ -15,7 +15,7 @@ test: setup
 demo: setup
 	$(PY) tools/run_demo.py --work-dir work_dirs/demo
 
-# train the default model (~17 min alone on 2 CPU cores), then write $(MODEL) and
+# train the default model (~22 min alone on 2 CPU cores), then write $(MODEL) and
 # its sha256, which model-index.yml names (Inferencer, demo, converter)
 model: setup
 	$(PY) tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \

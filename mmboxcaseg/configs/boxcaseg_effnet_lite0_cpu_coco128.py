@@ -49,7 +49,7 @@ custom_imports = dict(
         'mmboxcaseg',
     ])
 default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval=1000, type='CheckpointHook'),
+    checkpoint=dict(by_epoch=False, interval=2000, type='CheckpointHook'),
     logger=dict(interval=10, type='LoggerHook'),
     param_scheduler=dict(type='ParamSchedulerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
@@ -63,7 +63,7 @@ env_cfg = dict(
 load_from = None
 log_level = 'INFO'
 log_processor = dict(by_epoch=False, type='LogProcessor', window_size=50)
-max_iters = 1000
+max_iters = 2000
 model = dict(
     backbone=dict(
         init_cfg=dict(
@@ -71,6 +71,7 @@ model = dict(
             prefix='backbone.',
             type='Pretrained'),
         type='EfficientNetLite0'),
+    channels_last=True,
     data_preprocessor=dict(
         bgr_to_rgb=True,
         mean=[
@@ -101,7 +102,7 @@ model = dict(
         norm_cfg=dict(requires_grad=True, type='BN'),
         type='BoxCasegHead'),
     salient_weight=0.7,
-    test_cfg=dict(flip=True, mask_thr=0.4, pred='weak'),
+    test_cfg=dict(flip=True, mask_thr=0.4, max_crops=4, pred='weak'),
     transferred_head=dict(
         in_channels=128,
         norm_cfg=dict(requires_grad=True, type='BN'),
@@ -224,7 +225,7 @@ test_scale = (
     192,
     192,
 )
-train_cfg = dict(max_iters=1000, type='IterBasedTrainLoop', val_interval=1000)
+train_cfg = dict(max_iters=2000, type='IterBasedTrainLoop', val_interval=2000)
 train_dataloader = dict(
     batch_sampler=dict(box_ratio=(
         9,
