@@ -80,7 +80,8 @@ def _model(opts: ProxyOptions) -> tuple:
     if opts.cfg_options:
         seg_cfg.merge_from_dict(opts.cfg_options)
     model = copy.deepcopy(seg_cfg.model)
-    if opts.refine:
+    if opts.refine and not model.get('test_cfg', {}).get('refine'):
+        # a refinement the config (or --cfg-options) sets keeps its seeds
         model.setdefault('test_cfg', {})['refine'] = dict(type='GrabCutRefine')
     return model, seg_cfg
 

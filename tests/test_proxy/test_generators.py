@@ -127,3 +127,23 @@ def test_boxcaseg_refine_needs_no_pipeline_change(tmp_path, tiny_boxcaseg):
     assert changed  # GrabCut moved some masks
     with pytest.raises(ProxyInputError, match='--refine'):
         run(ann, imgs, tmp_path / 'x.json', generator='boxfill', refine=True)
+
+
+def test_refine_flag_keeps_the_seeds_a_config_sets(tmp_path, tiny_boxcaseg):
+    """``--refine`` adds the default GrabCutRefine; a refinement the config
+    or ``--cfg-options`` already sets keeps its own seeds."""
+    from mmboxcaseg.proxy.run import _model
+    ann, imgs = make_dataset(tmp_path)
+    cfg, ckpt = tiny_boxcaseg
+
+    def refine_of(**kw):
+        opts = ProxyOptions(
+            ann_file=str(ann), img_root=str(imgs), out=str(tmp_path / 'o'),
+            generator='boxcaseg', config=cfg, checkpoint=ckpt, refine=True,
+            **kw)
+        return dict(_model(opts)[0]['test_cfg']['refine'])
+
+    assert refine_of() == dict(type='GrabCutRefine')
+    assert refine_of(cfg_options={
+        'model.test_cfg.refine': dict(type='GrabCutRefine', bg_thr=0.1)
+    }) == dict(type='GrabCutRefine', bg_thr=0.1)

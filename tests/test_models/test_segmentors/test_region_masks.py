@@ -93,13 +93,20 @@ def test_sample_masks_with_and_without_refinement():
         return (m & truth).sum() / (m | truth).sum()
 
     assert iou(masks[0]) < 0.4
+    grow = dict(type='GrabCutRefine', bg_thr=0)  # every box pixel GrabCut's
     refined, _, stats = sample_region_masks(
-        _sample(img, probs, region, refine=dict(type='GrabCutRefine')))
+        _sample(img, probs, region, refine=grow))
     assert iou(refined[0]) > 0.9 and stats['refine_fallback'] == 0
     # deterministic, whatever ran before
-    again, _, _ = sample_region_masks(
-        _sample(img, probs, region, refine=dict(type='GrabCutRefine')))
+    again, _, _ = sample_region_masks(_sample(img, probs, region,
+                                              refine=grow))
     np.testing.assert_array_equal(again[0], refined[0])
+    # the default (bg_thr 0.3) leaves what the network calls background
+    # (p = 0 around the square) alone: the mask cannot leave the square
+    kept, _, stats = sample_region_masks(
+        _sample(img, probs, region, refine=dict(type='GrabCutRefine')))
+    assert stats['refine_fallback'] == 0
+    assert kept[0].any() and not kept[0][probs[0] < 0.3].any()
     # a degenerate box keeps the thresholded map
     tiny = sample_region_masks(
         _sample(img, np.ones((1, 2, 2), np.float32),
@@ -115,5 +122,12 @@ def test_grabcut_refine_seeds():
     seeds = refine.seeds(np.array([[0.95, 0.7], [0.3, 0.5]]))
     assert seeds.tolist() == [[cv2.GC_FGD, cv2.GC_PR_FGD],
                               [cv2.GC_PR_BGD, cv2.GC_PR_BGD]]
+    sure_bg = GrabCutRefine(fg_thr=0.9, mask_thr=0.5, bg_thr=0.2)
+    seeds = sure_bg.seeds(np.array([[0.95, 0.7], [0.1, 0.2], [0.3, 0.5]]))
+    assert seeds.tolist() == [[cv2.GC_FGD, cv2.GC_PR_FGD],
+                              [cv2.GC_BGD, cv2.GC_PR_BGD],
+                              [cv2.GC_PR_BGD, cv2.GC_PR_BGD]]
     with pytest.raises(ValueError):
         GrabCutRefine(fg_thr=0.4, mask_thr=0.5)
+    with pytest.raises(ValueError, match='bg_thr=0.6'):
+        GrabCutRefine(mask_thr=0.5, bg_thr=0.6)
