@@ -1,6 +1,7 @@
 """tools/analysis_tools/benchmark_proxy.py on a tiny set: the table, the
-model-only vs converter ratio and the 1-vs-2-process ratio are printed,
-and --cfg-options reach the segmentor of both measures."""
+model-only vs converter ratio, the 1-vs-2-process ratio and the network's
+own 1-vs-2-process ceiling are printed, and --cfg-options reach the
+segmentor of both measures."""
 import importlib.util
 import json
 import os.path as osp
@@ -28,6 +29,15 @@ def test_subset_json_keeps_the_first_images(tmp_path):
     sub = json.loads(out.read_text())
     assert [i['id'] for i in sub['images']] == [1]
     assert sorted(a['id'] for a in sub['annotations']) == [3, 5, 7]
+
+
+def _assert_ratio_of_printed(num, den, ratio):
+    """All three are printed rounded (rates to 0.1, the ratio to 0.01): the
+    ratio must lie in the range the rounded rates allow, give or take its
+    own rounding (a relative tolerance fails on a tiny set's small ratios)."""
+    lo = max(num - 0.05, 0) / (den + 0.05)
+    hi = (num + 0.05) / max(den - 0.05, 1e-9)
+    assert lo - 0.005 <= ratio <= hi + 0.005, (num, den, ratio)
 
 
 def test_prints_both_ratios(tmp_path, tiny_boxcaseg, capsys, monkeypatch):
@@ -61,14 +71,16 @@ def test_prints_both_ratios(tmp_path, tiny_boxcaseg, capsys, monkeypatch):
     assert ratio, out
     alone, conv, r = map(float, ratio.groups())
     assert alone > 0 and conv > 0
-    # all three are printed rounded (rates to 0.1, the ratio to 0.01): the
-    # ratio must lie in the range the rounded rates allow, give or take its
-    # own rounding (a relative tolerance fails on a tiny set's small ratios)
-    lo = max(conv - 0.05, 0) / (alone + 0.05)
-    hi = (conv + 0.05) / max(alone - 0.05, 1e-9)
-    assert lo - 0.005 <= r <= hi + 0.005, (alone, conv, r)
+    _assert_ratio_of_printed(conv, alone, r)
     for gen in ('boxfill', 'boxcaseg'):
         assert re.search(rf'{gen}: 2 processes / 1: steady [\d.]+ ', out)
+    # the network alone in 1 and in 2 processes released together
+    ceiling = re.search(r'model only, started together: 1 process ([\d.]+) '
+                        r'instances/s, 2 processes ([\d.]+): ([\d.]+)x', out)
+    assert ceiling, out
+    one, two, x = map(float, ceiling.groups())
+    assert one > 0 and two > 0
+    _assert_ratio_of_printed(two, one, x)
     # the converter's outputs, for 1 and 2 processes, are the same masks
     one = json.loads((work / 'boxcaseg_p1.json').read_text())
     two = json.loads((work / 'boxcaseg_p2.json').read_text())

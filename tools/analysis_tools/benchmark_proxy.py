@@ -10,7 +10,11 @@ On the first ``--max-images`` images of a COCO json, in one run:
    and assembly) with 1 and with 2 processes; *steady* instances/s exclude
    starting the processes and loading the model (the slowest rank's time
    after its set-up), *wall* include everything;
-3. the same converter runs with the ``boxfill`` generator (no network).
+3. the same converter runs with the ``boxfill`` generator (no network);
+4. **the machine's ceiling**: the model-only measure of 1. in 1 and in 2
+   processes at once (started together, after their set-up), so the
+   converter's 2-process ratio can be read against what the network itself
+   reaches when two copies share the machine's cores, caches and memory.
 
 Example (one thread per process; run it with nothing else on the machine)::
 
@@ -29,6 +33,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,6 +66,8 @@ def parse_args(argv=None):
         default=1,
         help='torch/OpenMP threads per process')
     p.add_argument('--work-dir', help='keep outputs here (default: temp)')
+    p.add_argument(
+        '--model-only-child', help=argparse.SUPPRESS)  # internal: a child
     return p.parse_args(argv)
 
 
@@ -78,8 +85,9 @@ def subset_json(ann_file: str, max_images: int, out: str) -> int:
     return sum(1 for a in data['annotations'] if not a.get('iscrowd'))
 
 
-def model_only(args, ann: str) -> float:
-    """Instances/s of the network alone on the subset's crops."""
+def model_only(args, ann: str, ready=None) -> float:
+    """Instances/s of the network alone on the subset's crops; ``ready``
+    (optional) is called after the warm-up, before the clock starts."""
     import torch
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
@@ -102,10 +110,72 @@ def model_only(args, ann: str) -> float:
     n = sum(len(b['inputs']) for b in batches)
     with torch.no_grad():
         model.predict_probs(batches[0]['inputs'])  # warm-up
+        if ready is not None:
+            ready()
         start = time.perf_counter()
         for b in batches:
             model.predict_probs(b['inputs'])
         return n / (time.perf_counter() - start)
+
+
+def _child_main(args) -> int:
+    """A model-only child: set up, say ``ready``, wait for ``go`` on stdin,
+    then print its instances/s."""
+
+    def ready():
+        print('ready', flush=True)
+        sys.stdin.readline()
+
+    rate = model_only(args, args.model_only_child, ready)
+    print(f'RATE {rate}', flush=True)
+    return 0
+
+
+def model_scaling(args, ann: str, procs: int) -> float:
+    """Summed instances/s of ``procs`` model-only processes timed together
+    (each set up first, then all released at once)."""
+    cmd = [sys.executable, osp.abspath(__file__), '--ann-file', ann,
+           '--img-root', args.img_root, '--config', args.config,
+           '--threads', str(args.threads), '--model-only-child', ann]
+    if args.checkpoint:
+        cmd += ['--checkpoint', args.checkpoint]
+    if args.cfg_options:
+        cmd += ['--cfg-options'] + [
+            f'{k}={v}' for k, v in args.cfg_options.items()
+        ]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    children = [
+        subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env) for _ in range(procs)
+    ]
+    try:
+        for c in children:  # every child set up and warm (logs may come first)
+            line = c.stdout.readline()
+            while line and line.strip() != 'ready':
+                line = c.stdout.readline()
+            if not line:
+                raise RuntimeError('a model-only child ended before it was '
+                                   f'ready (exit {c.wait()})')
+        for c in children:
+            c.stdin.write('go\n')
+            c.stdin.flush()
+        rates = []
+        for c in children:
+            out, _ = c.communicate()
+            found = [ln for ln in out.splitlines() if ln.startswith('RATE ')]
+            if c.returncode or not found:
+                raise RuntimeError(f'model-only child failed (exit '
+                                   f'{c.returncode})')
+            rates.append(float(found[-1].split()[1]))
+    finally:
+        for c in children:
+            if c.poll() is None:
+                c.kill()
+    return sum(rates)
 
 
 def converter(args, ann, gen, procs, work) -> dict:
@@ -145,6 +215,8 @@ def main(argv=None) -> int:
     os.environ['OMP_NUM_THREADS'] = str(args.threads)
     import torch
     torch.set_num_threads(args.threads)
+    if args.model_only_child:
+        return _child_main(args)
     from mmengine.logging import MMLogger
     MMLogger.get_instance('mmengine', log_level='WARNING')
 
@@ -189,6 +261,12 @@ def main(argv=None) -> int:
             wall = two['wall_rate'] / max(one['wall_rate'], 1e-9)
             print(f'{gen}: 2 processes / 1: steady {steady:.2f} (goal >= '
                   f'1.8), wall {wall:.2f}')
+    if args.config and 1 in args.procs and 2 in args.procs:
+        one, two = model_scaling(args, sub, 1), model_scaling(args, sub, 2)
+        print(f'boxcaseg, model only, started together: 1 process '
+              f'{one:.1f} instances/s, 2 processes {two:.1f}: '
+              f'{two / max(one, 1e-9):.2f}x (the ceiling of the converter\'s '
+              '2-process ratio on this machine)')
     print(f'outputs in {work}')
     return 0
 
