@@ -27,8 +27,8 @@ class HRNetV2Concat(BaseModule):
     ``W @ cat_i(up(x_i)) = sum_i up(W_i @ x_i)`` with ``W_i`` the columns of
     ``W`` that read map ``i``; each map is projected at its own resolution
     and only ``reduce_channels`` channels are upsampled (the same function
-    and parameters; 1.2x faster training of the CPU model, measured in
-    ``benchmark_levers.py``).
+    and parameters; a 4 % shorter training step of the CPU model in NCHW,
+    docs/model_zoo.md, "Training speed").
 
     Args:
         in_channels (Sequence[int], optional): expected channels of the

@@ -78,10 +78,11 @@ class BoxCaseg(BaseModel):
         channels_last (bool): feed the backbone its images in the
             ``torch.channels_last`` (NHWC) memory layout, so every
             convolution runs in it: the same function, a layout oneDNN's CPU
-            convolutions run faster (1.6x training and 1.7x prediction for
-            the EfficientNet-Lite0 model on 2 CPU cores, docs/model_zoo.md);
-            on GPUs it is what tensor cores prefer under autocast. Defaults
-            to False (the layout the paper's code uses).
+            convolutions run faster (a 1.58x faster training step of the
+            EfficientNet-Lite0 model on 2 CPU cores, docs/model_zoo.md,
+            "Training speed"); on GPUs, tensor-core convolutions under
+            autocast usually prefer it too (not measured here). Defaults to
+            False (the layout the paper's code uses).
         data_preprocessor (dict): defaults to
             :class:`BoxCasegDataPreprocessor`.
     """
