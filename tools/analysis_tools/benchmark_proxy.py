@@ -131,18 +131,13 @@ def _child_main(args) -> int:
     return 0
 
 
-def model_scaling(args, ann: str, procs: int) -> float:
+def model_scaling(args, argv: list, ann: str, procs: int) -> float:
     """Summed instances/s of ``procs`` model-only processes timed together
-    (each set up first, then all released at once)."""
-    cmd = [sys.executable, osp.abspath(__file__), '--ann-file', ann,
-           '--img-root', args.img_root, '--config', args.config,
-           '--threads', str(args.threads), '--model-only-child', ann]
-    if args.checkpoint:
-        cmd += ['--checkpoint', args.checkpoint]
-    if args.cfg_options:
-        cmd += ['--cfg-options'] + [
-            f'{k}={v}' for k, v in args.cfg_options.items()
-        ]
+    (each set up first, then all released at once); each child parses this
+    call's own ``argv``, so it measures exactly the configured model."""
+    cmd = [sys.executable, osp.abspath(__file__)] + list(argv) + [
+        '--model-only-child', ann
+    ]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     children = [
         subprocess.Popen(
@@ -211,6 +206,7 @@ def converter(args, ann, gen, procs, work) -> dict:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     os.environ['OMP_NUM_THREADS'] = str(args.threads)
     import torch
@@ -262,7 +258,8 @@ def main(argv=None) -> int:
             print(f'{gen}: 2 processes / 1: steady {steady:.2f} (goal >= '
                   f'1.8), wall {wall:.2f}')
     if args.config and 1 in args.procs and 2 in args.procs:
-        one, two = model_scaling(args, sub, 1), model_scaling(args, sub, 2)
+        one = model_scaling(args, argv, sub, 1)
+        two = model_scaling(args, argv, sub, 2)
         print(f'boxcaseg, model only, started together: 1 process '
               f'{one:.1f} instances/s, 2 processes {two:.1f}: '
               f'{two / max(one, 1e-9):.2f}x (the ceiling of the converter\'s '
