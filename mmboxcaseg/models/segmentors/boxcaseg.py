@@ -381,11 +381,11 @@ class BoxCaseg(BaseModel):
         out = np.zeros((len(crops), h, w), dtype=np.float32)
         step = int(self.test_cfg.get('max_crops', 64))
         dtypes = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
-        if self.test_cfg.get('autocast', None) not in dtypes:
+        autocast = self.test_cfg.get('autocast', None)
+        if autocast not in dtypes:
             raise ValueError('test_cfg.autocast must be one of '
-                             f'{list(dtypes)}, got '
-                             f"{self.test_cfg.get('autocast')!r}")
-        dtype = dtypes[self.test_cfg.get('autocast', None)]
+                             f'{list(dtypes)}, got {autocast!r}')
+        dtype = dtypes[autocast]
         for lo in range(0, len(crops), step):
             x = crops[lo:lo + step]
             with torch.autocast(
