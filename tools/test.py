@@ -12,10 +12,8 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from mmboxcaseg.utils import CheckpointRefused, register_all_modules
-from mmboxcaseg.utils.launch import (build_runner, load_config, load_weights,
-                                     prepare_distributed,
-                                     shutdown_distributed)
+from mmboxcaseg.utils import exit_on_user_error, register_all_modules
+from mmboxcaseg.utils.launch import load_config, run_runner
 
 
 def parse_args(argv=None):
@@ -56,6 +54,7 @@ def parse_args(argv=None):
     return args
 
 
+@exit_on_user_error
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
@@ -83,16 +82,7 @@ def main(argv=None):
         if isinstance(evaluator, (list, tuple)):
             evaluator = evaluator[0]
         evaluator['out_file'] = args.out
-    try:
-        prepare_distributed(cfg)
-        runner = build_runner(cfg)
-        try:
-            load_weights(runner, args.checkpoint)
-        except CheckpointRefused as e:
-            raise SystemExit(f'error: {e}') from None
-        runner.test()
-    finally:
-        shutdown_distributed()
+    run_runner(cfg, 'test', args.checkpoint, args.config)
 
 
 if __name__ == '__main__':

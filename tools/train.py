@@ -11,10 +11,8 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from mmboxcaseg.utils import register_all_modules
-from mmboxcaseg.utils.launch import (build_runner, load_config,
-                                     prepare_distributed,
-                                     shutdown_distributed)
+from mmboxcaseg.utils import exit_on_user_error, register_all_modules
+from mmboxcaseg.utils.launch import load_config, run_runner
 
 
 def parse_args(argv=None):
@@ -51,6 +49,7 @@ def parse_args(argv=None):
     return args
 
 
+@exit_on_user_error
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
@@ -79,12 +78,7 @@ def main(argv=None):
         cfg.resume = True
         cfg.load_from = args.resume
 
-    try:
-        prepare_distributed(cfg)
-        runner = build_runner(cfg)
-        runner.train()
-    finally:
-        shutdown_distributed()
+    run_runner(cfg, 'train', config_name=args.config)
 
 
 if __name__ == '__main__':

@@ -7,11 +7,14 @@ and numpy arrays/scalars) is refused. Turning the check off would let a
 checkpoint from a stranger run arbitrary code; instead we allow-list exactly
 the types that MMEngine itself writes. Anything else is still refused by torch.
 """
+import os
 import pickle
 from typing import List
 
 import numpy as np
 import torch
+
+from .user_errors import UserError
 
 
 def _history_buffer_getattr(obj, name):
@@ -67,7 +70,7 @@ def register_safe_globals() -> None:
         add(mmengine_checkpoint_types())
 
 
-class CheckpointRefused(Exception):
+class CheckpointRefused(UserError):
     """A checkpoint holding types that loading with ``weights_only`` does
     not allow (the message says what and how to load a trusted file)."""
 
@@ -107,11 +110,44 @@ def load_strictly(load, checkpoint: str) -> None:
     except Exception as e:  # noqa: B902  (torch raises several types)
         if is_refusal(e):
             raise CheckpointRefused(explain_refusal(checkpoint, e)) from None
-        if isinstance(e, RuntimeError) and 'state_dict' in str(e):
+        # torch writes "state_dict", MMEngine "state dict" (and only that
+        # when the keys match but shapes do not: "size mismatch for ...")
+        if isinstance(e, RuntimeError) and \
+                ('state_dict' in str(e) or 'state dict' in str(e)):
             lines = [ln.strip() for ln in str(e).splitlines()[1:]
                      if ln.strip()]
             detail = '; '.join(lines)[:400] or str(e).splitlines()[0]
             raise CheckpointRefused(
                 f'checkpoint {checkpoint} does not fit the model of the '
                 f'config: {detail}') from None
+        raise
+
+
+def load_checkpoint_file(path: str):
+    """``torch.load`` a checkpoint onto the CPU, loading weights safely
+    (tensors and MMEngine's types only, see :func:`register_safe_globals`).
+
+    ``weights_only`` is passed whatever torch's default, unless the user
+    set ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` (the way to load a trusted
+    file that :func:`explain_refusal` names, which torch honours only when
+    the argument is not passed).
+
+    Raises:
+        CheckpointRefused: the file holds other types, or is no checkpoint
+            torch can read (the message names the file).
+    """
+    register_safe_globals()
+    trusted = os.environ.get('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '0').lower()
+    kwargs = {} if trusted in ('1', 'y', 'yes', 'true') else dict(
+        weights_only=True)
+    try:
+        return torch.load(path, map_location='cpu', **kwargs)
+    except Exception as e:  # noqa: B902  (torch raises several types)
+        if is_refusal(e):
+            raise CheckpointRefused(explain_refusal(path, e)) from None
+        if isinstance(e, (RuntimeError, EOFError, pickle.UnpicklingError)):
+            raise CheckpointRefused(
+                f'{path} is not a checkpoint torch can read '
+                f'({type(e).__name__}: {str(e).splitlines()[0][:200]})'
+            ) from None
         raise

@@ -1,6 +1,8 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: config, runner, CPU dist."""
 import datetime
+import gc
 import os.path as osp
+import traceback
 from typing import Optional
 
 import torch
@@ -62,20 +64,66 @@ def prepare_distributed(cfg: Config) -> None:
 
 
 def shutdown_distributed() -> None:
-    """Destroy the default process group before the interpreter exits.
+    """End the process group so that nothing of it lives at interpreter
+    exit.
 
-    MMEngine never does. With gloo, a process that exits with the group alive
-    can abort at interpreter shutdown ("terminate called without an active
-    exception", SIGABRT, torchrun's ``exitcode: -6``): gloo's C++ worker
-    threads still hold work objects whose tensors reference Python objects,
-    and destroying them during finalisation needs the GIL of a dying
-    interpreter. It shows only when a worker thread happens to hold such an
-    object at exit, so rarely and more often on a loaded machine. Tools call
-    this in a ``finally`` block, so every exit path (success, error, Ctrl-C)
-    tears the group down while the interpreter is whole.
+    With gloo, a process that reaches interpreter finalisation with the
+    group's C++ backend alive can abort (SIGABRT, "terminate called without
+    an active exception", torchrun's ``exitcode: -6``): the backend's worker
+    threads (``pt_gloo_runloop``, ``gloo_tcp_loop``) are torn down while the
+    interpreter is half gone, and work objects that reference Python objects
+    need the GIL of a dying interpreter. ``destroy_process_group()`` alone
+    does not prevent it: it drops only c10d's own references, and the
+    DDP wrapper of a runner (its reducer holds the group) lives on in the
+    runner's reference cycles (loops, hooks) until the interpreter
+    collects them during finalisation. So the cycles are collected first and
+    the group destroyed second, which drops its last reference: the backend
+    and its threads end here, while the interpreter is whole. The runner
+    must be unreachable by then (see :func:`run_runner`). It showed about
+    once in seven 2-process runs on a loaded machine, never on an idle one.
     """
+    gc.collect()
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+    gc.collect()
+
+
+def run_runner(cfg: Config,
+               step: str,
+               checkpoint: Optional[str] = None,
+               config_name: Optional[str] = None) -> None:
+    """Build the runner of ``cfg``, load ``checkpoint`` (every key must
+    match) and run ``runner.<step>()`` (``'train'`` or ``'test'``): in this
+    process, or as one rank of a multi-process launch.
+
+    The runner lives only in a frame of this call, so that
+    :func:`shutdown_distributed` can free it, and the process group it
+    holds, before the interpreter exits (see there why). On an error the
+    frames of the traceback are cleared of their locals (``self`` of the
+    runner's methods), which keeps the traceback printable.
+
+    Raises:
+        UserError: the config (``config_name``) cannot be built, or the
+            checkpoint is refused.
+    """
+    prepare_distributed(cfg)
+    try:
+        _build_and_run(cfg, step, checkpoint, config_name)
+    except BaseException as error:
+        traceback.clear_frames(error.__traceback__)
+        raise
+    finally:
+        shutdown_distributed()
+
+
+def _build_and_run(cfg: Config, step: str, checkpoint: Optional[str],
+                   config_name: Optional[str]) -> None:
+    from .user_errors import config_errors
+    with config_errors(config_name or cfg.filename or 'config'):
+        runner = build_runner(cfg)
+    if checkpoint is not None:
+        load_weights(runner, checkpoint)
+    getattr(runner, step)()
 
 
 def flush_denormals() -> None:

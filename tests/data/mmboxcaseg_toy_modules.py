@@ -1,5 +1,4 @@
 """A tiny model and data set to exercise the training machinery (not BoxCaseg)."""
-import atexit
 import os
 
 import torch
@@ -32,10 +31,13 @@ class ToyRegressor(BaseModel):
 
 @DATASETS.register_module(force=True)
 class ToyDataset(Dataset):
-    """``length`` fixed random pairs (x, y = x.sum() + 1)."""
+    """``length`` fixed random pairs (x, y = x.sum() + 1); draw number
+    ``fail_after`` raises (a run that fails inside the runner)."""
     metainfo = dict()
 
-    def __init__(self, length=64):
+    def __init__(self, length=64, fail_after=None):
+        self.fail_after = fail_after
+        self.calls = 0
         g = torch.Generator().manual_seed(0)
         self.x = torch.randn(length, 4, generator=g)
         self.y = self.x.sum(1, keepdim=True) + 1
@@ -44,21 +46,10 @@ class ToyDataset(Dataset):
         return len(self.x)
 
     def __getitem__(self, i):
+        self.calls += 1
+        if self.calls == self.fail_after:
+            raise RuntimeError(f'ToyDataset: draw {self.calls} fails on purpose')
         return dict(inputs=self.x[i], data_samples=self.y[i])
-
-
-def _exit_probe(path):
-    """At interpreter exit, record whether the default process group is still
-    alive (a live gloo group at exit can abort the process, SIGABRT)."""
-    import torch.distributed as dist
-    alive = dist.is_available() and dist.is_initialized()
-    with open(path, 'a') as f:
-        state = 'alive' if alive else 'destroyed'
-        f.write(f'{os.environ.get("RANK", "?")} {state}\n')
-
-
-if os.environ.get('MMBOXCASEG_EXIT_PROBE'):
-    atexit.register(_exit_probe, os.environ['MMBOXCASEG_EXIT_PROBE'])
 
 
 @HOOKS.register_module(force=True)

@@ -1,10 +1,10 @@
 """``tools/dist_train.sh <cpu config> 2``: two gloo processes train BoxCaseg
 with the RatioBatchSampler on tiny fabricated data (random backbone)."""
 import os
-import subprocess
 import sys
 
 import torch
+from two_processes import check_clean_exit, run_two_processes
 
 import mmboxcaseg  # noqa: F401  (allow-lists the checkpoint types)
 
@@ -36,26 +36,13 @@ def test_dist_train_boxcaseg_ratio_sampler(tmp_path):
         'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1',
     ] + tiny_cpu_options(box_root, ann, sal_root)
-    env = dict(os.environ)
-    env.update(PYTHON=sys.executable, OMP_NUM_THREADS='1',
-               PORT=str(29600 + os.getpid() % 1000))
-    env['PYTHONPATH'] = os.pathsep.join(
-        [ROOT, os.path.join(ROOT, 'tests', 'data'), env.get('PYTHONPATH', '')])
-    probe = tmp_path / 'exit-probe.txt'
-    env['MMBOXCASEG_EXIT_PROBE'] = str(probe)
-    proc = subprocess.run(
+    proc, log, probe = run_two_processes(
         ['bash', 'tools/dist_train.sh', str(config), '2', '--work-dir',
-         str(work),
-         '--cfg-options'] + opts,
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, (proc.returncode, proc.stderr[-6000:])
+         str(work), '--cfg-options'] + opts, tmp_path, timeout=600)
+    check_clean_exit(proc, log, probe)
     assert 'Distributed training: True' in log, log[-3000:]
     assert 'Iter(train) [2/2]' in log
     assert 'boxmask/mIoU*' in log  # validation ran on the GT masks
-    assert sorted(probe.read_text().split('\n')[:-1]) == [
-        '0 destroyed', '1 destroyed'
-    ]
     # global batch 8 at 1:1 = [4 box, 4 salient]; rank r takes [r::2]
     for rank in (0, 1):
         counts = (work / f'sources-rank{rank}.txt').read_text().split('\n')
