@@ -19,6 +19,8 @@ import argparse
 import re
 import sys
 
+from mmboxcaseg.utils import UserError, check_dir, exit_on_user_error
+
 # a box token such as -5,-3,100,120 (argparse takes a leading '-' for an
 # option; such tokens are passed on with a leading space)
 BOX_TOKEN = re.compile(r'^-?[\d.]+(,-?[\d.]+){3}$')
@@ -66,22 +68,27 @@ def parse_args(argv=None):
         [' ' + a if BOX_TOKEN.match(a) else a for a in argv])
 
 
+@exit_on_user_error
 def main(argv=None) -> int:
     args = parse_args(argv)
+    check_dir(args.out_dir, '--out-dir')  # before the model loads
     from mmboxcaseg.apis import BoxCasegInferencer
-    inferencer = BoxCasegInferencer(
-        args.model,
-        args.weights,
-        device=args.device,
-        refine=True if args.refine else None)
-    boxes = args.boxes if args.boxes is not None else args.boxes_json
-    out = inferencer(
-        args.inputs,
-        boxes=boxes,
-        img_root=args.img_root,
-        out_dir=args.out_dir,
-        draw_gt=args.draw_gt,
-        show=args.show)
+    try:
+        inferencer = BoxCasegInferencer(
+            args.model,
+            args.weights,
+            device=args.device,
+            refine=True if args.refine else None)
+        boxes = args.boxes if args.boxes is not None else args.boxes_json
+        out = inferencer(
+            args.inputs,
+            boxes=boxes,
+            img_root=args.img_root,
+            out_dir=args.out_dir,
+            draw_gt=args.draw_gt,
+            show=args.show)
+    except (FileNotFoundError, ValueError) as e:  # the API's input errors
+        raise UserError(str(e)) from None
     preds = out['predictions']
     n = sum(len(p['scores']) for p in preds)
     print(f'{n} masks of {len(preds)} image(s) written to {args.out_dir}/')
@@ -89,7 +96,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    sys.exit(main())

@@ -133,11 +133,22 @@ def main(argv=None) -> int:
         progress=not args.no_progress,
         keep_parts=args.keep_parts,
         allow_outside_root=args.allow_outside_root)
+    resume = (f'rerun the same command with --resume to go on from the '
+              f'images done so far (kept in {opts.parts_dir})')
     try:
         generate_proxy_masks(opts)
     except ProxyInputError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f'interrupted; {resume}', file=sys.stderr)
+        return 130
+    except OSError as e:
+        if e.filename is None:  # not a file's problem: a bug, show it all
+            raise
+        print(f'error: {e.filename}: {e.strerror}; fix that (e.g. free '
+              f'disk space), then {resume}', file=sys.stderr)
+        return 1
     return 0
 
 

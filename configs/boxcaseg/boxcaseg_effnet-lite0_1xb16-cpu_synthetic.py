@@ -8,13 +8,13 @@ crop_size = (128, 128)
 test_scale = (160, 160)
 
 box_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='PackBoxCasegInputs'),
 ]
 salient_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
     dict(type='Resize', scale=crop_size, keep_ratio=False),

@@ -3,7 +3,6 @@ import copy
 from pathlib import Path
 from typing import Optional, Union
 
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.model.utils import revert_sync_batchnorm
@@ -80,7 +79,8 @@ def segment_boxes(model,
         model (BoxCaseg): the segmentor (e.g. from :func:`init_segmentor`).
         image (str | Path | np.ndarray | PIL.Image.Image): image file, or an
             ``H x W`` / ``H x W x 3`` / ``H x W x 4`` uint8 array.
-        boxes: ``(N, 4)`` (or ``(4,)``) xyxy boxes in image pixels.
+        boxes: ``(N, 4)`` (or ``(4,)``) xyxy boxes in image pixels; a box
+            that is not 4 finite numbers gets an empty mask (``bad_box``).
         channel_order (str): ``'bgr'`` (as OpenCV loads) or ``'rgb'``.
         return_scores (bool): also return the ``(N,)`` mask scores.
 
@@ -94,6 +94,5 @@ def segment_boxes(model,
     if isinstance(image, Path):
         image = str(image)
     out = inferencer(
-        image, boxes=np.asarray(boxes, dtype=np.float64),
-        channel_order=channel_order)['predictions'][0]
+        image, boxes=boxes, channel_order=channel_order)['predictions'][0]
     return (out['masks'], out['scores']) if return_scores else out['masks']

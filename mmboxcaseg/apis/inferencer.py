@@ -11,35 +11,56 @@ a folder, a list of these, or a COCO json (its images and boxes). Boxes: an
 ``(N, 4)`` (or ``(4,)``) xyxy array per image, a COCO json (matched by
 ``file_name``), or a detector's results json (``image_id``, ``bbox`` xywh,
 ``score``: mmdet's ``*.bbox.json``) together with a COCO json of the images.
+
+Every input box gets a result, in input order, with its id: a mask and a
+score, or a skip reason. Boxes follow the converter's rules
+(:func:`~mmboxcaseg.structures.coco_index.parse_box_list`,
+:func:`~mmboxcaseg.structures.coco_index.box_skip_codes`): a box that is not
+4 finite numbers is ``bad_box``, not an error. An image's boxes are cropped,
+predicted and turned into masks ``chunk_size`` at a time, so the memory of a
+step does not grow with the number of boxes.
 """
 import copy
 import json
+import logging
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
 
-import mmcv
 import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.fileio import list_dir_or_file
 from mmengine.infer import BaseInferencer
+from mmengine.logging import print_log
 
-from mmboxcaseg.structures import encode_masks, paste_masks
-from mmboxcaseg.structures.coco_index import (SKIP_REASONS, box_skip_codes,
-                                              index_coco)
+from mmboxcaseg.datasets.image_files import image_size
+from mmboxcaseg.datasets.transforms import read_image
+from mmboxcaseg.structures import empty_rle, encode_masks, paste_masks
+from mmboxcaseg.structures.coco_index import (MAX_PIXELS, SKIP_REASONS,
+                                              box_skip_codes, index_coco,
+                                              parse_box_list, parse_boxes)
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+# masks asked for as one (N, H, W) bool array; above, mask_format='rle'
+MAX_MASK_ARRAY_BYTES = 1 << 32
+# full-image masks pasted at once before they are RLE-encoded
+PASTE_BYTES = 1 << 24
 
 
-def as_bgr(image, channel_order: str = 'bgr') -> np.ndarray:
+def as_bgr(image,
+           channel_order: str = 'bgr',
+           where: str = 'image') -> np.ndarray:
     """An ``(H, W, 3)`` uint8 BGR copy of an image array or PIL image.
 
     Gray ``(H, W)`` / ``(H, W, 1)`` images are repeated to 3 channels,
     RGBA / BGRA lose their alpha; ``channel_order='rgb'`` says the array is
-    RGB (PIL images always are).
+    RGB (PIL images always are). More than ``MAX_PIXELS`` pixels are
+    refused before anything is copied (:func:`check_image_size`).
     """
     if hasattr(image, 'convert') and hasattr(image, 'mode'):  # PIL
+        check_image_size(image.size[1], image.size[0], where)
         image, channel_order = np.asarray(image.convert('RGB')), 'rgb'
     if not isinstance(image, np.ndarray):
         raise TypeError(f'expected an image path, array or PIL image, got '
@@ -52,6 +73,7 @@ def as_bgr(image, channel_order: str = 'bgr') -> np.ndarray:
             0 in image.shape[:2]:
         raise ValueError(f'expected an H x W, H x W x 1, 3 or 4 image, got '
                          f'shape {image.shape}')
+    check_image_size(*image.shape[:2], where)
     if image.shape[2] == 1:
         image = np.repeat(image, 3, axis=2)
     image = image[..., :3]
@@ -64,25 +86,158 @@ def as_bgr(image, channel_order: str = 'bgr') -> np.ndarray:
 
 
 def as_boxes(boxes, where: str) -> np.ndarray:
-    """``(N, 4)`` float64 xyxy boxes; a ``(4,)`` array is one box."""
-    try:
-        arr = np.asarray(boxes, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f'{where}: boxes must be numbers, got '
-                         f'{type(boxes).__name__}') from None
+    """``(N, 4)`` float64 xyxy boxes (4 numbers are one box); a NaN row
+    where a box is not 4 numbers (the converter's rule,
+    :func:`parse_box_list`: strings are not numbers). Lists are read row by
+    row (numpy would make ``[["1", 2, 3, 4], [1, 2, 3, 4]]`` all strings);
+    an array of another shape than ``(N, 4)`` or ``(4,)`` is an error."""
+    if isinstance(boxes, (list, tuple)):
+        rows = list(boxes)
+        if len(rows) == 4 and not any(
+                isinstance(v, (list, tuple, np.ndarray)) for v in rows):
+            rows = [rows]  # one box
+        return parse_box_list(rows).reshape(-1, 4)
+    arr = np.asarray(boxes)
     if arr.size == 0:
-        return arr.reshape(0, 4)
+        return np.zeros((0, 4))
     if arr.ndim == 1 and arr.shape[0] == 4:
         arr = arr[None]
     if arr.ndim != 2 or arr.shape[1] != 4:
         raise ValueError(f'{where}: expected (N, 4) xyxy boxes, got shape '
                          f'{arr.shape}')
-    bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
-        j = int(np.flatnonzero(bad)[0])
-        raise ValueError(f'{where}, box {j}: not 4 finite numbers: '
-                         f'{arr[j].tolist()}')
-    return arr
+    return parse_box_list(arr)
+
+
+def too_large(height: int, width: int, where: str) -> Optional[str]:
+    """Why an image of more than ``MAX_PIXELS`` pixels is refused, as the
+    converter refuses it (``image_too_large``: its masks alone would take
+    gigabytes); None for other sizes."""
+    if height * width <= MAX_PIXELS:
+        return None
+    return (f'{where}: {width} x {height} pixels, more than {MAX_PIXELS} '
+            '(the converter\'s limit too); not read')
+
+
+def check_image_size(height: int, width: int, where: str) -> None:
+    """Raise :func:`too_large`'s ValueError."""
+    msg = too_large(height, width, where)
+    if msg:
+        raise ValueError(msg)
+
+
+IMAGE_PROBLEMS = {
+    'image_missing': 'no such image file',
+    'image_unreadable': 'cannot be read as an image (empty, truncated or '
+    'not an image file)',
+    'image_too_large': 'has more pixels than PIL opens (its header looks '
+    'like a decompression bomb); not read',
+    'image_size_mismatch': 'is not of the size its json entry declares',
+}
+
+
+@dataclass
+class _Item:
+    """One input image and its boxes, before the image is read.
+
+    ``boxes`` are ``(N, 4)`` xyxy as given (NaN: not 4 numbers), ``reasons``
+    a skip reason per box known before reading (the json's) or None,
+    ``problem`` the json entry's image-level reason, ``size`` its declared
+    ``(height, width)``. A json's image that cannot be read is a skip of
+    its boxes (as in the converter); an image given directly, an error.
+    """
+    index: int
+    image: Any
+    path: Optional[str]
+    img_id: Any
+    boxes: np.ndarray
+    ann_ids: list
+    reasons: list
+    gts: Optional[list] = None
+    problem: Optional[str] = None
+    size: Tuple[int, int] = (0, 0)
+    from_json: bool = False
+
+
+class _ImageResult:
+    """An image's result, filled a chunk of boxes at a time."""
+
+    def __init__(self, item: _Item, img, shape, reasons, clipped,
+                 mask_format: str, return_logits: bool, draw: bool) -> None:
+        h, w = shape
+        n = len(reasons)
+        self.item, self.img, self.shape = item, img, (h, w)
+        self.reasons, self.clipped = reasons, clipped
+        self.mask_format = mask_format
+        if mask_format == 'array':
+            if n * h * w > MAX_MASK_ARRAY_BYTES:
+                where = item.path or f'image {item.index}'
+                raise ValueError(
+                    f'{where}: {n} masks of {w} x {h} pixels take '
+                    f'{n * h * w / 2**30:.1f} GiB as one array; use '
+                    "mask_format='rle'")
+            self.masks = np.zeros((n, h, w), dtype=bool)
+        else:
+            empty = empty_rle(h, w)
+            self.masks = [empty] * n
+        self.scores = np.zeros(n)
+        self.logits = [] if return_logits else None
+        self.drawn = [] if draw else None
+
+    def add(self, sel: List[int], sample: dict, refiners: dict) -> None:
+        """The predicted sample of the boxes at positions ``sel``."""
+        from mmboxcaseg.models.segmentors import sample_region_masks
+        masks, scores, _ = sample_region_masks(sample, refiners)
+        regions = sample['regions']
+        self.scores[sel] = scores
+        if self.mask_format == 'array':
+            for j, m, (x0, y0, x1, y1) in zip(sel, masks, regions):
+                self.masks[j, y0:y1, x0:x1] = m
+        else:
+            h, w = self.shape
+            step = max(1, PASTE_BYTES // (h * w))
+            for lo in range(0, len(sel), step):
+                full = paste_masks(
+                    masks[lo:lo + step],
+                    regions[lo:lo + step], (h, w),
+                    column_major=True)
+                for j, rle in zip(sel[lo:lo + step], encode_masks(full)):
+                    self.masks[j] = rle
+        if self.logits is not None and 'pred_probs' in sample:
+            p = np.clip(sample['pred_probs'], 1e-6, 1 - 1e-6)
+            self.logits.append(np.log(p) - np.log1p(-p))
+        if self.drawn is not None:
+            self.drawn.append((sel, masks, regions))
+
+    def result(self) -> dict:
+        item = self.item
+        res = dict(
+            img_path=item.path,
+            img_id=item.img_id,
+            ann_ids=list(item.ann_ids),
+            boxes=item.boxes,
+            masks=self.masks,
+            scores=self.scores,
+            skipped=list(self.reasons))
+        if self.logits is not None:
+            res['logits'] = np.concatenate(self.logits) if self.logits \
+                else np.zeros((0, 0, 0), np.float32)
+        return res
+
+    def drawable(self) -> Optional[dict]:
+        """The image's prediction as :class:`BoxMaskVisualizer` draws it."""
+        if self.img is None or self.drawn is None:
+            return None
+        sel = [j for s, _, _ in self.drawn for j in s]
+        gts = self.item.gts
+        return dict(
+            img=self.img,
+            img_path=self.item.path,
+            valid=np.ones(len(sel), dtype=bool),
+            boxes=self.clipped[sel].reshape(-1, 4),
+            regions=np.concatenate([r for _, _, r in self.drawn]
+                                   or [np.zeros((0, 4), np.int64)]),
+            pred_masks=[m for _, ms, _ in self.drawn for m in ms],
+            segmentations=[gts[j] for j in sel] if gts else None)
 
 
 class BoxCasegInferencer(BaseInferencer):
@@ -98,7 +253,10 @@ class BoxCasegInferencer(BaseInferencer):
             when available).
         refine (bool, optional): switch GrabCut refinement on / off
             (default: the config's ``model.test_cfg.refine``).
-        show_progress (bool): a progress bar over the batches.
+        show_progress (bool): a progress bar over the images.
+        chunk_size (int): boxes of an image cropped, predicted and turned
+            into masks together (the network sees ``test_cfg.max_crops`` at
+            a time); the memory of a step does not grow beyond it.
 
     Call::
 
@@ -108,13 +266,21 @@ class BoxCasegInferencer(BaseInferencer):
                             draw_gt=False, show=False)
 
     ``result['predictions']``: per image a dict with ``img_path`` (or
-    None), ``boxes`` (``(N, 4)`` xyxy as clipped), ``masks`` (``(N, H, W)``
-    bool, or a list of COCO RLEs with ``mask_format='rle'``), ``scores``
-    (``(N,)``: the mean certainty ``|2p - 1|`` of the network over the box,
-    0 for a skipped box; see docs/model_zoo.md for how it ranks masks),
-    ``skipped`` (``(N,)`` reason or None) and with ``return_logits`` the
-    crop-resolution ``logits`` of the valid boxes. ``out_dir`` writes
-    ``preds/<name>.json`` and ``vis/<name>.png``.
+    None), ``img_id`` (the json's, else the input's position), ``ann_ids``
+    (each box's id: the annotation's or detection's ``id``, else its
+    position), ``boxes`` (``(N, 4)`` xyxy as given; NaN rows for boxes
+    that are not 4 numbers), ``masks`` (``(N, H, W)`` bool, or a list of
+    COCO RLEs with ``mask_format='rle'``, the choice for many boxes: an
+    array of more than ``MAX_MASK_ARRAY_BYTES`` is refused),
+    ``scores`` (``(N,)``: the mean certainty ``|2p - 1|`` of the network
+    over the box, 0 for a skipped box; see docs/model_zoo.md for how it
+    ranks masks), ``skipped`` (``(N,)`` reason or None: one of
+    ``SKIP_REASONS``, or ``'crowd'`` for a json's crowd annotation) and
+    with ``return_logits`` the crop-resolution ``logits`` of the boxes
+    not skipped. ``out_dir`` writes ``preds/<name>.json`` and
+    ``vis/<name>.png``. ``batch_size``: chunks of an image forwarded
+    together. ``return_datasamples=True`` gives the model's data samples,
+    one per chunk.
     """
     preprocess_kwargs: set = {'boxes', 'img_root', 'channel_order'}
     forward_kwargs: set = set()
@@ -126,7 +292,11 @@ class BoxCasegInferencer(BaseInferencer):
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
                  refine: Optional[bool] = None,
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False,
+                 chunk_size: int = 256) -> None:
+        if int(chunk_size) < 1:
+            raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+        self.chunk_size = int(chunk_size)
         self._refine = refine
         built = model if isinstance(model, torch.nn.Module) else None
         if built is not None:
@@ -202,40 +372,85 @@ class BoxCasegInferencer(BaseInferencer):
                    boxes=None,
                    img_root: Optional[str] = None,
                    channel_order: str = 'bgr'):
-        items = self._items(inputs, boxes, img_root)
-        chunk = []
-        for k, (image, path, img_id, bxs, gts) in enumerate(items):
-            img = mmcv.imread(path) if image is None else as_bgr(
-                image, channel_order)
-            if img is None:
-                raise FileNotFoundError(f'cannot read the image {path}')
-            h, w = img.shape[:2]
-            codes, clipped, _ = box_skip_codes(bxs, h, w)
-            results = dict(
-                img=img,
-                img_path=path,
-                img_id=img_id if img_id is not None else k,
-                sample_idx=k,
-                ori_shape=(h, w),
-                height=h,
-                width=w,
-                problem=None,
-                boxes=clipped,
-                input_boxes=bxs,
-                skip=codes,
-                ann_ids=list(range(len(bxs))),
-                category_ids=[0] * len(bxs))
-            if gts is not None:
-                results['segmentations'] = gts
-            chunk.append(self.pipeline(results))
-            if len(chunk) == batch_size:
-                yield self.collate_fn(chunk)
-                chunk = []
-        if chunk:
-            yield self.collate_fn(chunk)
+        """Per image ``(image, batches)``: the image read and its boxes
+        checked (:class:`_ImageResult` arguments), and a generator of
+        ``(positions, collated chunks)``, ``batch_size`` chunks of at most
+        ``chunk_size`` boxes each."""
+        for item in self._items(inputs, boxes, img_root):
+            img, problem = self._read(item, channel_order)
+            h, w = img.shape[:2] if img is not None else item.size
+            codes, clipped, _ = box_skip_codes(item.boxes, h, w)
+            reasons = [
+                r or (SKIP_REASONS[c - 1] if c else problem)
+                for r, c in zip(item.reasons, codes)
+            ]
+            todo = [j for j, r in enumerate(reasons) if r is None]
+            batches = self._batches(item, img, (h, w), clipped, todo,
+                                    batch_size)
+            yield (item, img, (h, w), reasons, clipped), batches
 
-    def _items(self, inputs: list, boxes, img_root) -> List[tuple]:
-        """``(image or None, path, image id, (N, 4) boxes, GT or None)``."""
+    def _batches(self, item: _Item, img, shape, clipped, todo, batch_size):
+        h, w = shape
+        chunks = [
+            todo[lo:lo + self.chunk_size]
+            for lo in range(0, len(todo), self.chunk_size)
+        ]
+        for lo in range(0, len(chunks), max(1, int(batch_size))):
+            sels = chunks[lo:lo + max(1, int(batch_size))]
+            data = []
+            for sel in sels:
+                results = dict(
+                    img=img,
+                    img_path=item.path,
+                    img_id=item.img_id,
+                    sample_idx=item.index,
+                    ori_shape=(h, w),
+                    height=h,
+                    width=w,
+                    problem=None,
+                    boxes=clipped[sel],
+                    input_boxes=item.boxes[sel],
+                    skip=np.zeros(len(sel), np.uint8),
+                    ann_ids=[item.ann_ids[j] for j in sel],
+                    category_ids=[0] * len(sel))
+                if item.gts is not None:
+                    results['segmentations'] = [item.gts[j] for j in sel]
+                data.append(self.pipeline(results))
+            yield sels, self.collate_fn(data)
+
+    def _read(self, item: _Item, channel_order: str):
+        """``(image, None)`` or ``(None, reason)`` (a json's image only: an
+        image given directly that cannot be used is an error naming it)."""
+        if item.problem is not None:
+            return None, item.problem
+        if item.image is not None:
+            return as_bgr(item.image, channel_order,
+                          f'image {item.index}'), None
+        path = item.path
+        size = image_size(path)  # the header: nothing decoded yet
+        img, problem = None, None
+        msg = too_large(*size, path) if not isinstance(size, str) else None
+        if msg or size == 'image_too_large':
+            problem = 'image_too_large'
+        else:
+            img, problem = read_image(path)
+        if img is not None and item.from_json and \
+                img.shape[:2] != tuple(item.size):
+            img, problem = None, 'image_size_mismatch'
+        if problem is None:
+            return img, None
+        msg = msg or f'{path}: {IMAGE_PROBLEMS[problem]}'
+        if not item.from_json:
+            error = FileNotFoundError if problem == 'image_missing' \
+                else ValueError
+            raise error(msg)
+        print_log(
+            f'[{problem}] {msg}: its {len(item.boxes)} boxes are skipped',
+            logger='current',
+            level=logging.WARNING)
+        return None, problem
+
+    def _items(self, inputs: list, boxes, img_root) -> List[_Item]:
         if len(inputs) == 1 and isinstance(inputs[0], str) and \
                 inputs[0].endswith('.json'):
             return self._items_from_coco(inputs[0], boxes, img_root)
@@ -244,9 +459,9 @@ class BoxCasegInferencer(BaseInferencer):
         if boxes is None:
             raise ValueError('give the boxes: an (N, 4) array per image, or '
                              'a COCO / detector json')
-        if len(inputs) == 1 and not (isinstance(boxes, (list, tuple))
-                                     and len(boxes) == 1
-                                     and np.ndim(boxes[0]) == 2):
+        per_image = isinstance(boxes, (list, tuple)) and len(boxes) == 1 \
+            and _ndim(boxes[0]) == 2
+        if len(inputs) == 1 and not per_image:
             boxes = [boxes]
         if len(boxes) != len(inputs):
             raise ValueError(f'{len(inputs)} images but {len(boxes)} box '
@@ -254,54 +469,66 @@ class BoxCasegInferencer(BaseInferencer):
         out = []
         for k, (inp, b) in enumerate(zip(inputs, boxes)):
             path = inp if isinstance(inp, str) else None
-            where = f'image {path or k}'
-            out.append((None if path else inp, path, None, as_boxes(b, where),
-                        None))
+            bxs = as_boxes(b, f'image {path or k}')
+            out.append(
+                _Item(k, None if path else inp, path, k, bxs,
+                      list(range(len(bxs))), [None] * len(bxs)))
         return out
+
+    def _json_item(self,
+                   index,
+                   k: int,
+                   path: Optional[str],
+                   positions,
+                   dets=None) -> _Item:
+        """The item of image ``k`` of a json: its annotations (crowd ones
+        too, in input order) or its detections ``(xyxy, ids)``."""
+        e = index.images[k]
+        if dets is not None:
+            xyxy, ids = dets.get(e.id, (np.zeros((0, 4)), []))
+            reasons, gts = [None] * len(ids), None
+        else:
+            anns = index.annotations
+            xyxy = _xyxy(parse_boxes([anns[p] for p in positions]))
+            ids = [anns[p]['id'] for p in positions]
+            reasons = [
+                'crowd' if index.crowd[p] else index.skip_reason(p)
+                for p in positions
+            ]
+            gts = [anns[p].get('segmentation') for p in positions]
+        return _Item(k, None, path, e.id, xyxy, ids, reasons, gts, e.problem,
+                     (e.height, e.width), True)
 
     def _items_from_coco(self, ann_file: str, boxes, img_root) -> list:
-        index = index_coco(ann_file, verbose=False, need_categories=False)
+        index = index_coco(ann_file, need_categories=False)
         root = osp.dirname(ann_file) if img_root is None else img_root
-        dets = _detections_by_image(boxes) if isinstance(boxes, str) \
+        dets = _detections_by_image(boxes, index) if isinstance(boxes, str) \
             else None
-        out = []
-        for e in index.images:
-            if e.problem is not None or not e.file_name:
-                continue
-            path = osp.join(root, e.file_name)
-            if dets is not None:
-                out.append((None, path, e.id,
-                            np.asarray(dets.get(e.id, np.zeros((0, 4)))),
-                            None))
-                continue
-            pos = [p for p in e.ann_index if index.skip[p] == 0]
-            anns = index.annotations
-            xywh = np.array([anns[p]['bbox'] for p in pos],
-                            dtype=np.float64).reshape(-1, 4)
-            xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]],
-                                  axis=1)
-            out.append((None, path, e.id, xyxy,
-                        [anns[p].get('segmentation') for p in pos]))
-        return out
+        members = _positions_by_image(index)
+        return [
+            self._json_item(
+                index, k,
+                osp.join(root, e.file_name) if e.file_name else None,
+                members[k], dets) for k, e in enumerate(index.images)
+        ]
 
     def _items_matched(self, inputs: list, ann_file: str) -> list:
-        index = index_coco(ann_file, verbose=False, need_categories=False)
+        index = index_coco(ann_file, need_categories=False)
+        members = _positions_by_image(index)
         by_name = {}
-        for e in index.images:
+        for k, e in enumerate(index.images):
             if e.file_name:
-                by_name[osp.basename(e.file_name)] = e
+                by_name[osp.basename(e.file_name)] = k
         out = []
         for inp in inputs:
             if not isinstance(inp, str):
                 raise ValueError('boxes from a json are matched to images by '
                                  'file name: give image paths')
-            e = by_name.get(osp.basename(inp))
-            if e is None:
+            k = by_name.get(osp.basename(inp))
+            if k is None:
                 raise ValueError(f'{ann_file} has no image named '
                                  f'{osp.basename(inp)}')
-            pos = [p for p in e.ann_index if index.skip[p] == 0]
-            xyxy = index.boxes[pos] if pos else np.zeros((0, 4))
-            out.append((None, inp, e.id, xyxy, None))
+            out.append(self._json_item(index, k, inp, members[k]))
         return out
 
     # ------------------------------------------------------------ outputs
@@ -312,16 +539,21 @@ class BoxCasegInferencer(BaseInferencer):
                   wait_time: float = 0,
                   draw_gt: bool = False,
                   out_dir: str = '') -> Optional[List[np.ndarray]]:
+        """Pictures of drawable predictions (:meth:`_ImageResult.drawable`,
+        None for an image that was not read)."""
         if self.visualizer is None or (not show and not out_dir):
             return None
         pictures = []
-        for k, sample in enumerate(preds):
-            name = _name(sample.metainfo.get('img_path'), k)
+        for k, sample in zip(inputs, preds):
+            if sample is None:
+                pictures.append(None)
+                continue
+            name = _name(sample.get('img_path'), k)
             out_file = osp.join(out_dir, 'vis', name + '.png') \
                 if out_dir else None
             pictures.append(
                 self.visualizer.draw_box_masks(
-                    sample.to_dict(),
+                    sample,
                     draw_gt=draw_gt,
                     show=show,
                     wait_time=wait_time,
@@ -334,65 +566,51 @@ class BoxCasegInferencer(BaseInferencer):
                     return_datasamples: bool = False,
                     mask_format: str = 'array',
                     return_logits: bool = False,
-                    no_save_pred: bool = True,
-                    out_dir: str = '') -> Dict:
-        from mmboxcaseg.models.segmentors import sample_region_masks
+                    no_save_pred: bool = True) -> Dict:
+        """The results of every image (already joined, see
+        :meth:`__call__`)."""
+        return dict(predictions=preds, visualization=visualization)
+
+    def __call__(self,
+                 inputs,
+                 return_datasamples: bool = False,
+                 batch_size: int = 1,
+                 out_dir: str = '',
+                 **kwargs) -> dict:
+        """Predict image after image, each a chunk of boxes at a time; a
+        chunk's probabilities become masks (RLEs with ``mask_format='rle'``)
+        before the next chunk is cropped."""
+        pre, fwd, vis, post = self._dispatch_kwargs(out_dir=out_dir, **kwargs)
+        mask_format = post.get('mask_format', 'array')
         if mask_format not in ('array', 'rle'):
             raise ValueError(f"mask_format must be 'array' or 'rle', got "
                              f'{mask_format!r}')
+        draw = self.visualizer is not None and bool(
+            vis.get('show') or vis.get('out_dir'))
+        images = self.preprocess(
+            self._inputs_to_list(inputs), batch_size=batch_size, **pre)
+        if self.show_progress:
+            from rich.progress import track
+            images = track(images, description='Inference')
+        preds, samples, pictures, refiners = [], [], [], {}
+        for (item, img, shape, reasons, clipped), batches in images:
+            acc = _ImageResult(item, img, shape, reasons, clipped, mask_format,
+                               bool(post.get('return_logits')), draw)
+            for sels, data in batches:
+                for sel, sample in zip(sels, self.forward(data, **fwd)):
+                    if return_datasamples:
+                        samples.append(sample)
+                    else:
+                        acc.add(sel, sample.to_dict(), refiners)
+            preds.append(acc.result())
+            if draw:
+                pictures += self.visualize([item.index], [acc.drawable()],
+                                           **vis)
         if return_datasamples:
-            return dict(predictions=preds, visualization=visualization)
-        results = []
-        refiners: dict = {}
-        for k, sample in enumerate(preds):
-            d = sample.to_dict()
-            h, w = d['ori_shape']
-            valid = np.asarray(d['valid'], dtype=bool)
-            masks, scores, _ = sample_region_masks(d, refiners)
-            full = np.zeros((len(valid), h, w), dtype=bool)
-            full[valid] = paste_masks(masks, d['regions'], (h, w))
-            all_scores = np.zeros(len(valid))
-            all_scores[valid] = scores
-            skipped = [
-                None if ok else
-                (SKIP_REASONS[c - 1] if c else 'image_unreadable')
-                for ok, c in zip(valid, d['skip'])
-            ]
-            res = dict(
-                img_path=d.get('img_path'),
-                boxes=np.asarray(d['input_boxes'], dtype=np.float64),
-                masks=full if mask_format == 'array' else encode_masks(full),
-                scores=all_scores,
-                skipped=skipped)
-            if return_logits and 'pred_probs' in d:
-                p = np.clip(d['pred_probs'], 1e-6, 1 - 1e-6)
-                res['logits'] = np.log(p) - np.log1p(-p)
-            results.append(res)
-        return dict(predictions=results, visualization=visualization)
-
-    def __call__(self, inputs, return_datasamples: bool = False,
-                 batch_size: int = 1, out_dir: str = '', **kwargs) -> dict:
-        out = super().__call__(
-            inputs,
-            return_datasamples=return_datasamples,
-            batch_size=batch_size,
-            out_dir=out_dir,
-            **kwargs)
-        if out_dir and not return_datasamples:
-            os.makedirs(osp.join(out_dir, 'preds'), exist_ok=True)
-            for k, res in enumerate(out['predictions']):
-                name = _name(res['img_path'], k)
-                masks = res['masks'] if isinstance(res['masks'], list) \
-                    else encode_masks(res['masks'])
-                with open(osp.join(out_dir, 'preds', name + '.json'),
-                          'w') as f:
-                    json.dump(
-                        dict(
-                            img_path=res['img_path'],
-                            boxes=res['boxes'].tolist(),
-                            scores=res['scores'].tolist(),
-                            masks=masks,
-                            skipped=res['skipped']), f)
+            return dict(predictions=samples, visualization=None)
+        out = self.postprocess(preds, pictures or None, **post)
+        if out_dir:
+            _save_predictions(out['predictions'], out_dir)
         return out
 
     def _dispatch_kwargs(self, out_dir: str = '', **kwargs):
@@ -405,27 +623,84 @@ def _name(path: Optional[str], k: int) -> str:
     return osp.splitext(osp.basename(path))[0] if path else f'{k:08d}'
 
 
-def _detections_by_image(path: str, score_thr: float = 0.0) -> dict:
-    """A detector's results json -> ``{image_id: (N, 4) xyxy}``."""
-    with open(path) as f:
-        dets = json.load(f)
+def _ndim(boxes) -> int:
+    try:
+        return np.ndim(boxes)
+    except ValueError:  # rows of different lengths: one image's boxes
+        return 2
+
+
+def _xyxy(xywh: np.ndarray) -> np.ndarray:
+    return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+
+
+def _save_predictions(preds: list, out_dir: str) -> None:
+    """``<out_dir>/preds/<name>.json`` of each image (masks as RLEs)."""
+    os.makedirs(osp.join(out_dir, 'preds'), exist_ok=True)
+    for k, res in enumerate(preds):
+        masks = res['masks']
+        if not isinstance(masks, list):
+            masks = encode_masks(masks)
+        with open(
+                osp.join(out_dir, 'preds',
+                         _name(res['img_path'], k) + '.json'), 'w') as f:
+            json.dump(
+                dict(
+                    img_path=res['img_path'],
+                    img_id=res['img_id'],
+                    ann_ids=res['ann_ids'],
+                    boxes=[[None if np.isnan(v) else v for v in b]
+                           for b in res['boxes'].tolist()],
+                    scores=res['scores'].tolist(),
+                    masks=masks,
+                    skipped=res['skipped']), f)
+
+
+def _positions_by_image(index) -> List[np.ndarray]:
+    """Positions (in ``annotations``) of each image's annotations, crowd
+    ones too, in input order."""
+    order = np.argsort(index.ann_image, kind='stable')
+    bounds = np.searchsorted(index.ann_image[order],
+                             np.arange(len(index.images) + 1))
+    return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _detections_by_image(path: str, index) -> dict:
+    """A detector's results json -> ``{image_id: ((N, 4) xyxy, ids)}``;
+    a detection's id is its ``id``, else its position in the file; a
+    ``bbox`` that is not 4 numbers is a NaN row (``bad_box``)."""
+    try:
+        with open(path) as f:
+            dets = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f'{path}: cannot read a detections json ({e})') \
+            from None
     if isinstance(dets, dict) and 'annotations' in dets:
         dets = dets['annotations']
     if not isinstance(dets, list):
         raise ValueError(f'{path}: expected a list of detections '
                          '(image_id, bbox, score)')
+    known = {e.id for e in index.images}
+    for k, d in enumerate(dets):
+        if not isinstance(d, dict) or not isinstance(
+                d.get('image_id'), (int, str)) or 'bbox' not in d:
+            raise ValueError(f'{path}: detection {k} needs an image_id and '
+                             'a bbox')
+    xyxy = _xyxy(parse_box_list([d['bbox'] for d in dets]))
     out: dict = {}
     for k, d in enumerate(dets):
-        try:
-            x, y, bw, bh = (float(v) for v in d['bbox'])
-            img_id = d['image_id']
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f'{path}: detection {k} needs image_id and a '
-                             'bbox of 4 numbers') from None
-        if float(d.get('score', 1.0)) < score_thr:
-            continue
-        out.setdefault(img_id, []).append([x, y, x + bw, y + bh])
-    return {k: np.asarray(v) for k, v in out.items()}
+        out.setdefault(d['image_id'], []).append(k)
+    lost = sum(len(v) for i, v in out.items() if i not in known)
+    if lost:
+        print_log(
+            f'{path}: {lost} detections name images that are not in '
+            f'{index.ann_file}: they get no result',
+            logger='current',
+            level=logging.WARNING)
+    return {
+        i: (xyxy[v], [dets[k].get('id', k) for k in v])
+        for i, v in out.items()
+    }
 
 
 def find_model(name: str):

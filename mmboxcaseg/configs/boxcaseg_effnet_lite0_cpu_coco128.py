@@ -8,7 +8,7 @@ from mmboxcaseg.models import BoxCaseg
 auto_scale_lr = dict(base_batch_size=16, enable=False)
 box_ann = 'annotations.json'
 box_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(scale_range=(
         0.5,
         1.5,
@@ -28,7 +28,7 @@ box_set = dict(
     ann_file='annotations.json',
     data_root='../shared/data/coco128/',
     pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageOrSkip'),
         dict(scale_range=(
             0.5,
             1.5,
@@ -122,7 +122,7 @@ param_scheduler = [
 randomness = dict(seed=1234)
 resume = False
 salient_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(scale_range=(
         0.5,
@@ -136,7 +136,7 @@ salient_pipeline = [
     dict(type='PackBoxCasegInputs'),
 ]
 salient_pipeline_paper = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(keep_ratio=False, scale=(
         176,
@@ -159,7 +159,7 @@ salient_sets = [
         img_dir='images',
         mask_dir='masks',
         pipeline=[
-            dict(type='LoadImageFromFile'),
+            dict(type='LoadImageOrSkip'),
             dict(type='LoadSalientMask'),
             dict(scale_range=(
                 0.5,
@@ -178,7 +178,7 @@ salient_sets = [
         img_dir='images',
         mask_dir='masks',
         pipeline=[
-            dict(type='LoadImageFromFile'),
+            dict(type='LoadImageOrSkip'),
             dict(type='LoadSalientMask'),
             dict(scale_range=(
                 0.5,
@@ -238,7 +238,7 @@ train_dataloader = dict(
                 ann_file='annotations.json',
                 data_root='../shared/data/coco128/',
                 pipeline=[
-                    dict(type='LoadImageFromFile'),
+                    dict(type='LoadImageOrSkip'),
                     dict(
                         scale_range=(
                             0.5,
@@ -258,7 +258,7 @@ train_dataloader = dict(
                 img_dir='images',
                 mask_dir='masks',
                 pipeline=[
-                    dict(type='LoadImageFromFile'),
+                    dict(type='LoadImageOrSkip'),
                     dict(type='LoadSalientMask'),
                     dict(
                         scale_range=(
@@ -280,7 +280,7 @@ train_dataloader = dict(
                 img_dir='images',
                 mask_dir='masks',
                 pipeline=[
-                    dict(type='LoadImageFromFile'),
+                    dict(type='LoadImageOrSkip'),
                     dict(type='LoadSalientMask'),
                     dict(
                         scale_range=(

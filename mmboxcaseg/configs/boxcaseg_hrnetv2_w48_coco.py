@@ -7,7 +7,7 @@ from mmboxcaseg.models import BoxCaseg
 
 auto_scale_lr = dict(base_batch_size=32, enable=False)
 box_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(scale_range=(
         0.5,
         1.5,
@@ -27,7 +27,7 @@ box_train = dict(
     data_prefix=dict(img='train2017/'),
     data_root='data/coco/',
     pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageOrSkip'),
         dict(scale_range=(
             0.5,
             1.5,
@@ -123,7 +123,7 @@ randomness = dict(seed=1234)
 resume = False
 salient_list = 'data/DUTS/duts_single.txt'
 salient_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(keep_ratio=False, scale=(
         320,
@@ -147,7 +147,7 @@ salient_train = dict(
     img_dir='DUTS-TR-Image',
     mask_dir='DUTS-TR-Mask',
     pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageOrSkip'),
         dict(type='LoadSalientMask'),
         dict(keep_ratio=False, scale=(
             320,
@@ -209,7 +209,7 @@ train_dataloader = dict(
                 data_prefix=dict(img='train2017/'),
                 data_root='data/coco/',
                 pipeline=[
-                    dict(type='LoadImageFromFile'),
+                    dict(type='LoadImageOrSkip'),
                     dict(
                         scale_range=(
                             0.5,
@@ -230,7 +230,7 @@ train_dataloader = dict(
                 img_dir='DUTS-TR-Image',
                 mask_dir='DUTS-TR-Mask',
                 pipeline=[
-                    dict(type='LoadImageFromFile'),
+                    dict(type='LoadImageOrSkip'),
                     dict(type='LoadSalientMask'),
                     dict(keep_ratio=False, scale=(
                         320,

@@ -7,7 +7,7 @@ from mmboxcaseg.models import BoxCaseg
 
 auto_scale_lr = dict(base_batch_size=32, enable=False)
 box_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(scale_range=(
         0.5,
         1.5,
@@ -23,7 +23,7 @@ box_train = dict(
     data_prefix=dict(img='VOC2012/JPEGImages/'),
     data_root='data/voc/',
     pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageOrSkip'),
         dict(scale_range=(
             0.5,
             1.5,
@@ -120,7 +120,7 @@ randomness = dict(seed=1234)
 resume = False
 salient_list = 'data/DUTS/duts_single.txt'
 salient_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(keep_ratio=False, scale=(
         320,
@@ -144,7 +144,7 @@ salient_train = dict(
     img_dir='DUTS-TR-Image',
     mask_dir='DUTS-TR-Mask',
     pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageOrSkip'),
         dict(type='LoadSalientMask'),
         dict(keep_ratio=False, scale=(
             320,
@@ -202,7 +202,7 @@ train_dataloader = dict(
                 data_prefix=dict(img='VOC2012/JPEGImages/'),
                 data_root='data/voc/',
                 pipeline=[
-                    dict(type='LoadImageFromFile'),
+                    dict(type='LoadImageOrSkip'),
                     dict(
                         scale_range=(
                             0.5,
@@ -223,7 +223,7 @@ train_dataloader = dict(
                 img_dir='DUTS-TR-Image',
                 mask_dir='DUTS-TR-Mask',
                 pipeline=[
-                    dict(type='LoadImageFromFile'),
+                    dict(type='LoadImageOrSkip'),
                     dict(type='LoadSalientMask'),
                     dict(keep_ratio=False, scale=(
                         320,

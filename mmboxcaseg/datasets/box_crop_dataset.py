@@ -12,6 +12,10 @@ Before the first iteration every image is checked by its file header (no
 decoding): a missing or unreadable file, or one whose size differs from the
 json's ``height`` / ``width``, takes its annotations out of training, counted
 by reason in the log (the reasons of :data:`SKIP_REASONS`, as in stage 2).
+Decoding every image up front would cost minutes on a large set, so a file
+with a valid header and broken data is found when a sample draws it: the
+training pipeline's ``LoadImageOrSkip`` skips the sample, names the file and
+counts it (the rule by which stage 2 counts it ``image_unreadable``).
 """
 from collections import Counter
 from typing import List
@@ -22,7 +26,8 @@ from mmengine.fileio import join_path
 from mmengine.logging import MMLogger
 
 from mmboxcaseg.registry import DATASETS
-from mmboxcaseg.structures.coco_index import SKIP_REASONS, index_coco
+from mmboxcaseg.structures.coco_index import (SKIP_REASONS, CocoFormatError,
+                                              index_coco)
 from .image_files import check_images
 
 _SHOW = 20  # skipped annotations named one by one in the log
@@ -132,8 +137,8 @@ class BoxCropDataset(BaseDataset):
                     f'{num_images} images; skipped {int(crowd.sum())} crowd '
                     f'and {len(bad)} unusable annotations')
         if num_kept == 0:
-            raise ValueError(f'{self.ann_file}: no usable annotation '
-                             f'({dict(by_reason)})')
+            raise CocoFormatError(f'{self.ann_file}: no usable annotation '
+                                  f'({dict(by_reason)})')
 
     def get_data_info(self, idx: int) -> dict:
         """The ``idx``-th sample with its image's path, id and size."""

@@ -1,4 +1,8 @@
-"""Check image files before training, from their headers (no decoding)."""
+"""Check image files before training, from their headers (no decoding).
+
+A header is cheap to read for a whole data set; whether the data decodes is
+found when a sample is loaded (``transforms.loading.read_image``).
+"""
 import io
 import os.path as osp
 import time
@@ -13,13 +17,26 @@ from mmengine.logging import print_log
 _TRANSPOSED = (5, 6, 7, 8)
 
 
+def special_file(path: str, backend_args: Optional[dict] = None) -> bool:
+    """Whether ``path`` is a local file system entry that is not a regular
+    file (a named pipe, a device, a socket, a folder): reading one may block
+    forever (a pipe nobody writes) or never end (``/dev/zero``), so it is
+    ``image_unreadable`` without being opened."""
+    return backend_args is None and osp.exists(path) and \
+        not osp.isfile(path)
+
+
 def image_size(path: str,
                backend_args: Optional[dict] = None
                ) -> Union[Tuple[int, int], str]:
     """``(height, width)`` of an image as it will be decoded, from its header
     only; or the reason it cannot be read (``'image_missing'``,
-    ``'image_unreadable'``)."""
+    ``'image_unreadable'``, ``'image_too_large'``: PIL refuses to open a
+    header of more than twice ``Image.MAX_IMAGE_PIXELS`` as a
+    decompression bomb)."""
     from PIL import Image, UnidentifiedImageError
+    if special_file(path, backend_args):
+        return 'image_unreadable'
     try:
         if backend_args is None and osp.isfile(path):
             src = path
@@ -40,6 +57,8 @@ def image_size(path: str,
                 orientation = 1
     except FileNotFoundError:
         return 'image_missing'
+    except Image.DecompressionBombError:
+        return 'image_too_large'
     except (UnidentifiedImageError, OSError, ValueError):
         return 'image_unreadable'
     return (w, h) if orientation in _TRANSPOSED else (h, w)

@@ -1,13 +1,17 @@
 """COCO-format ground-truth boxes with BoxCaseg proxy masks (stage 3)."""
 import json
+from collections import Counter
 from typing import List, Optional, Union
 
+import numpy as np
 from mmdet.datasets import CocoDataset
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
 from mmboxcaseg.proxy.drop import is_dropped
 from mmboxcaseg.registry import DATASETS
+from mmboxcaseg.structures.coco_index import (SKIP_REASONS, box_skip_codes,
+                                              parse_boxes)
 from .synthetic import SYNTHETIC_CLASSES, SYNTHETIC_PALETTE
 
 
@@ -24,7 +28,13 @@ class ProxyCocoDataset(CocoDataset):
     ``instances[i]['proxy_agreement']`` (float); the rest is ``CocoDataset``'s.
 
     Unlike ``CocoDataset``, a config class name that the file does not have is
-    an error (mmdet would train without that class, silently).
+    an error (mmdet would train without that class, silently), and an
+    annotation whose box stage 2 could not use (kept in its output with an
+    empty, ignored mask: a ``bbox`` of strings, null or missing, empty or
+    outside the image; the box rules of
+    :func:`~mmboxcaseg.structures.coco_index.box_skip_codes`) is skipped and
+    counted by reason in ``skipped_annotations`` (mmdet's parser fails on
+    such boxes).
 
     Args:
         agreement_thr (float, optional): re-decide the drop at load time:
@@ -42,23 +52,30 @@ class ProxyCocoDataset(CocoDataset):
                  **kwargs) -> None:
         self.agreement_thr = None if agreement_thr is None else \
             float(agreement_thr)
+        self.skipped_annotations: dict = {}
+        self._skipped = Counter()
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        self._skipped = Counter()
         data_list = super().load_data_list()
+        self.skipped_annotations = dict(self._skipped)
         self._check_classes()
         instances = [inst for info in data_list for inst in info['instances']]
         num_ignored = sum(inst['mask_ignored'] for inst in instances)
         rule = 'file flags' if self.agreement_thr is None else \
             f'proxy_agreement < {self.agreement_thr}'
+        skipped = ', '.join(f'{n} {r}' for r, n in self._skipped.items())
         print_log(
             f'{self.ann_file}: {len(data_list)} images, {len(instances)} '
             f'instances, {num_ignored} proxy masks ignored in the mask loss '
-            f'({100.0 * num_ignored / max(len(instances), 1):.1f}%, {rule})',
+            f'({100.0 * num_ignored / max(len(instances), 1):.1f}%, {rule})' +
+            (f'; skipped for their box: {skipped}' if skipped else ''),
             logger='current')
         return data_list
 
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
+        raw_data_info = self._usable_boxes(raw_data_info)
         data_info = super().parse_data_info(raw_data_info)
         img_info = raw_data_info['raw_img_info']
         # CocoDataset skips some annotations (``ignore``, empty boxes, unknown
@@ -88,6 +105,26 @@ class ProxyCocoDataset(CocoDataset):
             if ann.get('proxy_agreement', None) is not None:
                 instance['proxy_agreement'] = float(ann['proxy_agreement'])
         return data_info
+
+    def _usable_boxes(self, raw_data_info: dict) -> dict:
+        """``raw_data_info`` without the annotations whose box is unusable
+        (counted by reason)."""
+        anns = raw_data_info['raw_ann_info']
+        img = raw_data_info['raw_img_info']
+        xywh = parse_boxes(anns)
+        xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]],
+                              axis=1)
+        codes = box_skip_codes(xyxy, img.get('height', 0),
+                               img.get('width', 0))[0]
+        if not codes.any():
+            return raw_data_info
+        for ann, code in zip(anns, codes):
+            if code:
+                self._skipped['missing_key' if 'bbox' not in ann else
+                              SKIP_REASONS[code - 1]] += 1
+        return dict(
+            raw_data_info,
+            raw_ann_info=[a for a, c in zip(anns, codes) if not c])
 
     def _mask_ignored(self, ann: dict, img_info: dict) -> bool:
         where = (f'{self.ann_file}: annotation {ann.get("id")} of image '

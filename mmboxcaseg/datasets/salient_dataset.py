@@ -47,7 +47,9 @@ class SalientDataset(BaseDataset):
             to ``data_root`` unless absolute). Defaults to ``''`` (all).
         check_images (bool): check every pair's headers up front: an
             unreadable file or a mask whose size differs from its image's is
-            left out, counted in the log (default).
+            left out, counted in the log (default). A file whose data
+            cannot be decoded despite a valid header is skipped when drawn
+            (``LoadImageOrSkip``, ``LoadSalientMask``).
         **kwargs: the rest of :class:`mmengine.dataset.BaseDataset`.
     """
     source = 'salient'

@@ -10,13 +10,13 @@ temporary file in the output's folder that replaces the output at the end.
 import json
 import os
 import os.path as osp
-import tempfile
 from collections import Counter
 from contextlib import ExitStack
 from typing import Dict, List
 
 from mmboxcaseg.structures.coco_index import SKIP_REASONS, CocoIndex
 from mmboxcaseg.structures.coco_masks import empty_rle
+from .options import writing
 from .part_file import PartState, dumps, iter_records
 
 
@@ -33,19 +33,33 @@ class _AtomicWriter:
 
     def __enter__(self):
         folder = osp.dirname(osp.abspath(self.path))
-        fd, self.tmp = tempfile.mkstemp(
-            dir=folder, prefix=f'.{osp.basename(self.path)}.', suffix='.tmp')
+        name = osp.basename(self.path)
+        while True:
+            self.tmp = osp.join(folder, f'.{name}.{os.urandom(4).hex()}.tmp')
+            try:
+                # mode 0666 less the umask, as open() makes files (mkstemp's
+                # files are 0600 whatever the umask)
+                fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                             0o666)
+                break
+            except FileExistsError:
+                continue
         self.f = os.fdopen(fd, 'w', encoding='utf-8')
         return self.f
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            if exc_type is None:
-                self.f.flush()
-                os.fsync(self.f.fileno())
-            self.f.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.path)
+            with writing(self.path):  # a full disk's error names no file
+                try:
+                    if exc_type is None:
+                        self.f.flush()
+                        os.fsync(self.f.fileno())
+                finally:
+                    self.f.close()
+                if isinstance(exc, OSError):
+                    raise exc
+                if exc_type is None:
+                    os.replace(self.tmp, self.path)
         finally:
             if osp.exists(self.tmp):
                 os.remove(self.tmp)

@@ -7,6 +7,7 @@ before a model is built or a process started, and reported as one
 import glob
 import os
 import os.path as osp
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import List, Optional, Union
 
@@ -81,6 +82,29 @@ def _same_file(a: str, b: str) -> bool:
     return osp.realpath(a) == osp.realpath(b)
 
 
+def _inside(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it."""
+    path, folder = osp.realpath(path), osp.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _run_file_of(path: str, opts: 'ProxyOptions') -> Optional[str]:
+    """What the run does to ``path`` if it is one of the files the run
+    deletes (its lock, its part folder, the hidden temporaries a killed
+    run left), else None: an input there would be deleted with them."""
+    if _same_file(path, opts.lock_path):
+        return f'is the lock file of --out {opts.out}'
+    if _inside(path, opts.parts_dir):
+        return (f'lies in {opts.parts_dir}, the folder where the run keeps '
+                'its parts and which it deletes')
+    temporaries = stale_temporaries(opts.out) + stale_temporaries(
+        opts.report_path)
+    if any(_same_file(path, t) for t in temporaries):
+        return ('is named like the temporary files of --out / --report, '
+                'which the run deletes')
+    return None
+
+
 def _writable_folder(path: str, what: str) -> None:
     """Create the folder of ``path`` (as mmdet's tools do) and check that a
     file can be written there."""
@@ -113,6 +137,14 @@ def check_options(opts: ProxyOptions) -> None:
                                   'name')
     if _same_file(opts.out, opts.report_path):
         raise ProxyInputError(f'--report {opts.report_path} is --out')
+    inputs = [('--ann-file', opts.ann_file), ('--img-root', opts.img_root),
+              ('--config', opts.config), ('--checkpoint', opts.checkpoint)]
+    for what, path in inputs:
+        problem = _run_file_of(path, opts) if path else None
+        if problem:
+            raise ProxyInputError(
+                f'{what} {path} {problem}; the input is never touched: move '
+                'it or choose another --out')
     if osp.exists(opts.parts_dir) and not osp.isdir(opts.parts_dir):
         raise ProxyInputError(f'{opts.parts_dir} (where the run keeps its '
                               'parts) exists and is not a folder; remove it')
@@ -160,9 +192,27 @@ def check_options(opts: ProxyOptions) -> None:
     elif opts.refine and not isinstance(opts.generator, dict):
         raise ProxyInputError('--refine refines a segmentor\'s probability '
                               'map: use it with --generator boxcaseg')
+    elif opts.cfg_options:
+        raise ProxyInputError(f'--cfg-options changes --config, which only '
+                              f'--generator boxcaseg reads (not {name})')
 
 
 def stale_temporaries(out: str) -> List[str]:
-    """Hidden temporary outputs a killed assembly left beside ``out``."""
+    """Hidden temporary files a killed run left beside ``out`` (the output
+    or the report, see :func:`~mmboxcaseg.proxy.assemble.atomic_write`)."""
     folder = osp.dirname(osp.abspath(out))
-    return glob.glob(osp.join(folder, f'.{osp.basename(out)}.*.tmp'))
+    return glob.glob(osp.join(folder, f'.{glob.escape(osp.basename(out))}'
+                              '.*.tmp'))
+
+
+@contextmanager
+def writing(path: str):
+    """Name ``path`` in an ``OSError`` raised inside the block: a full disk
+    (ENOSPC) or a file size limit fails a ``write`` with an error that names
+    no file."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is not None:
+            raise
+        raise OSError(e.errno, e.strerror or str(e), path) from None

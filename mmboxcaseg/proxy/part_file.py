@@ -30,7 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Tuple
 
-from .options import ProxyInputError
+from .options import ProxyInputError, writing
 
 
 def dumps(obj) -> str:
@@ -147,8 +147,9 @@ class PartWriter:
         if self.state.header is None or not resume or not osp.isfile(path):
             self.state = PartState(header=header)
             self._f = open(path, 'wb')
-            self._f.write((dumps({'header': header}) + '\n').encode())
-            self._f.flush()
+            with writing(path):
+                self._f.write((dumps({'header': header}) + '\n').encode())
+                self._f.flush()
             self.state.commit_offset = self._f.tell()
         else:
             self._f = open(path, 'r+b')
@@ -178,18 +179,20 @@ class PartWriter:
         if stats:
             close['stats'] = {k: int(v) for k, v in sorted(stats.items())}
         lines.append(dumps(close))
-        self._f.write(('\n'.join(lines) + '\n').encode())
-        self._f.flush()
+        with writing(self.path):
+            self._f.write(('\n'.join(lines) + '\n').encode())
+            self._f.flush()
         self.state.images.append(image_id)
 
     def finish(self) -> None:
         """Mark the shard complete and close the file."""
-        if not self.state.done:
-            self._f.write(
-                (dumps({'done': len(self.state.images)}) + '\n').encode())
-            self.state.done = True
-        self._f.flush()
-        os.fsync(self._f.fileno())
+        with writing(self.path):
+            if not self.state.done:
+                self._f.write(
+                    (dumps({'done': len(self.state.images)}) + '\n').encode())
+                self.state.done = True
+            self._f.flush()
+            os.fsync(self._f.fileno())
         self.close()
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ image its part file holds complete. The same evaluation path scores the
 segmentor in ``tools/test.py``: only the evaluator differs.
 """
 import copy
+import glob
 import json
 import os
 import os.path as osp
@@ -25,12 +26,13 @@ import time
 from typing import Optional
 
 from mmengine.config import Config
+from mmengine.registry import FUNCTIONS
 
 from mmboxcaseg.datasets.samplers.shard_sampler import SHARD_IMAGE_COST
 from mmboxcaseg.structures.coco_index import CocoFormatError, file_sha1
 from .image_records import ProxySettings
 from .options import (ProxyInputError, ProxyOptions, check_options,
-                      stale_temporaries)
+                      stale_temporaries, writing)
 from .part_file import header_mismatch, part_path, remove_parts, scan_part
 from .writer import part_header
 
@@ -134,6 +136,9 @@ def proxy_config(opts: ProxyOptions) -> Config:
                 batch_size=int(opts.batch_size),
                 num_workers=int(opts.num_workers),
                 persistent_workers=False,
+                # the process that builds this config runs the loader
+                worker_init_fn=dict(
+                    type='proxy_loader_worker_init', parent=os.getpid()),
                 sampler=dict(
                     type='ProxyShardSampler',
                     image_cost=SHARD_IMAGE_COST,
@@ -167,31 +172,30 @@ def proxy_config(opts: ProxyOptions) -> Config:
 # ------------------------------------------------------------- one rank
 def run_rank(opts: ProxyOptions) -> None:
     """Run this process's rank (all of it without a launcher)."""
-    from mmboxcaseg.utils import CheckpointRefused
-    from mmboxcaseg.utils.launch import (build_runner, load_weights,
-                                         prepare_distributed,
-                                         shutdown_distributed)
+    from mmboxcaseg.utils import UserError
+    from mmboxcaseg.utils.launch import run_runner
     from mmboxcaseg.utils.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = proxy_config(opts)
+    checkpoint = opts.checkpoint \
+        if opts.checkpoint and opts.generator_name == 'boxcaseg' else None
     try:
-        prepare_distributed(cfg)
-        runner = build_runner(cfg)
-        if opts.checkpoint and opts.generator_name == 'boxcaseg':
-            load_weights(runner, opts.checkpoint)
-        runner.test()
-    except CheckpointRefused as e:
+        # a nameless OSError (full disk) names the parts folder, where the
+        # runner writes its logs and config dump; the writer names its files
+        with writing(opts.parts_dir):
+            run_runner(cfg, 'test', checkpoint,
+                       opts.config or opts.generator_name)
+    except UserError as e:  # a refused checkpoint, a config that fails
         raise ProxyInputError(str(e)) from None
     except CocoFormatError as e:
         raise ProxyInputError(str(e)) from None
-    finally:
-        shutdown_distributed()
 
 
 # ----------------------------------------------------------- processes
 def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this process when its parent dies (a killed
-    ``--nproc`` parent or torchrun agent leaves no worker behind)."""
+    ``--nproc`` parent or torchrun agent, or a killed rank, leaves no
+    worker behind)."""
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
@@ -200,6 +204,20 @@ def _die_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before prctl
         os._exit(1)
+
+
+@FUNCTIONS.register_module(name='proxy_loader_worker_init')
+def loader_worker_init(worker_id: int, parent: int) -> None:
+    """``worker_init_fn`` of a run's data loader: the worker dies with the
+    rank that forked it (``parent``).
+
+    A forked worker shares the rank's open files, the run's lock among
+    them, and PyTorch's workers outlive a killed parent (a worker blocked
+    on a full result queue waits forever): after a ``kill -9`` (the OOM
+    killer's) they held the lock of a run that was gone. The pipeline is
+    deterministic, so MMEngine's seeding worker_init_fn is not needed.
+    """
+    _die_with_parent(parent)
 
 
 def _child(opts: ProxyOptions, rank: int, world: int, port: int,
@@ -226,6 +244,8 @@ def _child(opts: ProxyOptions, rank: int, world: int, port: int,
             f.write(str(e))
         print(f'rank {rank}: {e}', file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C reached the group: the parent says it
+        sys.exit(130)
 
 
 def _free_port() -> int:
@@ -246,13 +266,20 @@ def _run_local_processes(opts: ProxyOptions) -> None:
             target=_child, args=(opts, r, n, port, os.getpid()))
         for r in range(n)
     ]
-    for p in procs:
-        p.start()
     failed = []
-    for r, p in enumerate(procs):
-        p.join()
-        if p.exitcode:
-            failed.append((r, p.exitcode))
+    try:
+        for p in procs:
+            p.start()
+        for r, p in enumerate(procs):
+            p.join()
+            if p.exitcode:
+                failed.append((r, p.exitcode))
+    except BaseException:  # Ctrl-C: no rank goes on writing without us
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join()
+        raise
     if failed:
         for p in procs:
             if p.is_alive():
@@ -273,8 +300,41 @@ def _run_local_processes(opts: ProxyOptions) -> None:
 
 
 # ------------------------------------------------------------------ lock
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return True
+
+
+def _same_file(f, path: str) -> bool:
+    """Whether the open file ``f`` is (still) the file at ``path``."""
+    try:
+        a, b = os.fstat(f.fileno()), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
 class RunLock:
-    """An exclusive ``flock`` on ``<out>.lock`` for the whole run."""
+    """An exclusive ``flock`` on ``<out>.lock`` for the whole run; the file
+    names the process that took it (``pid host``).
+
+    The lock belongs to the open file, which processes forked while it is
+    held share (``O_CLOEXEC`` closes it on ``exec`` only), so a data loader
+    worker holds it too while it lives (:func:`loader_worker_init` makes it
+    die with its rank). A lock held while the process it names is gone is
+    held by such a leftover of a killed run, which writes nothing: the lock
+    file is replaced and the run goes on.
+    """
 
     def __init__(self, path: str, out: str) -> None:
         self.path, self.out = path, out
@@ -282,22 +342,45 @@ class RunLock:
 
     def __enter__(self):
         import fcntl
-        self._f = open(self.path, 'a+')
-        try:
-            fcntl.flock(self._f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._f.seek(0)
-            holder = self._f.read().strip() or '?'
-            self._f.close()
-            raise ProxyInputError(
-                f'{self.out} is being written by another run (pid {holder}); '
-                'wait for it to end, or stop it, then rerun (with --resume '
-                'to keep its work)') from None
-        self._f.seek(0)
-        self._f.truncate()
-        self._f.write(str(os.getpid()))
-        self._f.flush()
+        while True:
+            f = open(self.path, 'a+')
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.seek(0)
+                holder = f.read().split()
+                if not self._stale(holder):
+                    f.close()
+                    raise ProxyInputError(
+                        f'{self.out} is being written by another run (pid '
+                        f'{holder[0] if holder else "?"}); wait for it to '
+                        'end, or stop it, then rerun (with --resume to keep '
+                        'its work)') from None
+                if _same_file(f, self.path):
+                    try:
+                        os.remove(self.path)
+                    except FileNotFoundError:  # another run replaced it
+                        pass
+                f.close()
+                continue
+            if _same_file(f, self.path):  # not replaced meanwhile
+                break
+            f.close()
+        self._f = f
+        with writing(self.path):
+            f.seek(0)
+            f.truncate()
+            f.write(f'{os.getpid()} {socket.gethostname()}')
+            f.flush()
         return self
+
+    @staticmethod
+    def _stale(holder: list) -> bool:
+        """Whether the lock's holder (``[pid, host]``) is a process of this
+        machine that is gone."""
+        return len(holder) == 2 and holder[0].isdigit() and \
+            holder[1] == socket.gethostname() and \
+            not _pid_alive(int(holder[0]))
 
     def __exit__(self, *exc):
         try:
@@ -311,7 +394,6 @@ class RunLock:
 # ------------------------------------------------------------------ main
 def _check_resume(opts: ProxyOptions, world: int, ranks) -> None:
     """Refuse to resume from the parts of another run, before any work."""
-    import glob
     import re
     worlds = set()
     for p in glob.glob(osp.join(opts.parts_dir, 'part-*-of-*.jsonl')):
@@ -365,8 +447,10 @@ def generate_proxy_masks(opts: ProxyOptions) -> Optional[dict]:
         lock.__enter__()
     try:
         if rank == 0:
-            for tmp in stale_temporaries(opts.out):
-                os.remove(tmp)  # left by a kill during an earlier assembly
+            # left by a kill while an earlier run wrote the output or report
+            for tmp in stale_temporaries(opts.out) + stale_temporaries(
+                    opts.report_path):
+                os.remove(tmp)
         os.makedirs(opts.parts_dir, exist_ok=True)
         if opts.resume:
             _check_resume(opts, world, range(world) if opts.launcher ==
@@ -381,6 +465,11 @@ def generate_proxy_masks(opts: ProxyOptions) -> Optional[dict]:
             _run_local_processes(opts)
         else:
             run_rank(opts)
+    except ProxyInputError:
+        if rank == 0 and not glob.glob(
+                osp.join(opts.parts_dir, 'part-*-of-*.jsonl')):
+            remove_parts(opts.parts_dir)  # a refused run leaves nothing
+        raise
     finally:
         if lock is not None:
             lock.__exit__(None, None, None)

@@ -21,7 +21,7 @@ from mmboxcaseg.registry import METRICS
 from mmboxcaseg.structures.coco_index import MAX_PIXELS, index_coco
 from .assemble import PartIndex, assemble_output, atomic_write
 from .image_records import ProxySettings
-from .options import ProxyInputError
+from .options import ProxyInputError, writing
 from .part_file import PartWriter, part_path, scan_part
 from .report import build_report, format_report
 
@@ -144,8 +144,8 @@ class ProxyMaskWriter(BoxMaskMetric):
         part = self._open()
         part.finish()
         rank, world = get_dist_info()
-        with open(osp.join(self.parts_dir, f'timing-{rank:05d}.json'),
-                  'w') as f:
+        timing = osp.join(self.parts_dir, f'timing-{rank:05d}.json')
+        with writing(timing), open(timing, 'w') as f:
             json.dump(self._timing(), f)
         if world > 1:
             barrier()

@@ -18,7 +18,7 @@ import logging
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
@@ -38,6 +38,7 @@ SKIP_REASONS = (
     'image_missing',  # image file not found
     'image_unreadable',  # image file cannot be decoded
     'image_size_mismatch',  # decoded size differs from the json
+    'bad_iscrowd',  # iscrowd neither a number nor a boolean (e.g. "0")
 )
 SKIP_CODE = {r: i + 1 for i, r in enumerate(SKIP_REASONS)}
 # image-level reasons, found when the image is read (not by index_coco)
@@ -86,6 +87,8 @@ class CocoIndex:
         orphan_index (np.ndarray): non-crowd annotations of no known image.
         counts (Counter): notes that are not skips: ``box_clipped`` (kept,
             clipped to the image) and ``image_without_id``.
+        ann_image (np.ndarray): (A,) int64 position in ``images`` of each
+            annotation's image (crowd ones too), -1 for none.
     """
     data: Dict[str, Any]
     ann_file: str
@@ -96,6 +99,7 @@ class CocoIndex:
     crowd: np.ndarray
     orphan_index: np.ndarray
     counts: Counter = field(default_factory=Counter)
+    ann_image: np.ndarray = None
 
     @property
     def annotations(self) -> List[dict]:
@@ -144,6 +148,9 @@ def read_coco_json(ann_file: str) -> dict:
             f'column {e.colno}') from None
     except (OSError, UnicodeDecodeError) as e:
         raise CocoFormatError(f'cannot read {ann_file}: {e}') from None
+    except RecursionError:  # json nests deeper than Python's stack
+        raise CocoFormatError(f'{ann_file} is not a COCO file: its json is '
+                              'nested too deeply to be read') from None
     if not isinstance(data, dict):
         raise CocoFormatError(f'{ann_file} holds a json '
                               f'{type(data).__name__}, not a COCO object')
@@ -233,23 +240,60 @@ def _image_entries(data: dict, ann_file: str, say: _Messages,
 
 
 def _number(v) -> bool:
-    return (type(v) is float or type(v) is int) and not isinstance(v, bool)
+    """A json (or numpy) number: strings and booleans are not numbers."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and \
+        not isinstance(v, (bool, np.bool_))
 
 
-def parse_boxes(anns: List[dict]) -> np.ndarray:
-    """(A, 4) float64 ``xywh`` of annotations; NaN rows where ``bbox`` is not
-    a list of 4 numbers (json strings and booleans are not numbers)."""
-    xywh = np.full((len(anns), 4), np.nan)
+def parse_box_list(boxes) -> np.ndarray:
+    """The box rule of every reader of boxes (json, the Inferencer's arrays
+    and lists): ``(N, 4)`` float64 of N boxes, a NaN row where a box is not
+    4 numbers (``["10", "10", "50", "50"]`` is not: strings and booleans
+    are not numbers). Non-finite numbers are kept: :func:`box_skip_codes`
+    calls both ``bad_box``.
+
+    Args:
+        boxes: a sequence of boxes (lists, tuples, arrays, or anything),
+            or an ``(N, 4)`` numeric array (taken as it is).
+    """
+    if isinstance(boxes, np.ndarray) and boxes.dtype.kind in 'iuf' and \
+            boxes.ndim == 2 and boxes.shape[1] == 4:
+        return boxes.astype(np.float64)
+    out = np.full((len(boxes), 4), np.nan)
     rows, vals = [], []
-    for k, a in enumerate(anns):
-        b = a.get('bbox')
-        if isinstance(b, (list, tuple)) and len(b) == 4 and all(
+    for k, b in enumerate(boxes):
+        if isinstance(b, (list, tuple, np.ndarray)) and len(b) == 4 and all(
                 _number(v) for v in b):
             rows.append(k)
             vals.append(b)
     if rows:
-        xywh[np.asarray(rows)] = np.asarray(vals, dtype=np.float64)
-    return xywh
+        try:
+            out[np.asarray(rows)] = np.asarray(vals, dtype=np.float64)
+        except OverflowError:  # an int of hundreds of digits
+            for k, b in zip(rows, vals):
+                try:
+                    out[k] = [float(v) for v in b]
+                except OverflowError:
+                    pass  # stays NaN: bad_box
+    return out
+
+
+def parse_boxes(anns: List[dict]) -> np.ndarray:
+    """(A, 4) float64 ``xywh`` of annotations; NaN rows where ``bbox`` is not
+    a list of 4 numbers (:func:`parse_box_list`)."""
+    return parse_box_list([a.get('bbox') for a in anns])
+
+
+def crowd_flags(anns: List[dict]) -> Tuple[np.ndarray, np.ndarray]:
+    """``(crowd, bad)`` bool ``(A,)`` of annotations, by the rule of boxes:
+    ``iscrowd`` absent, null, 0 or false is not crowd, a nonzero number or
+    true is; anything else (a string, even ``"0"``) is ``bad`` (skipped as
+    ``bad_iscrowd``: guessing would silently drop or keep a mask)."""
+    flags = [a.get('iscrowd') for a in anns]
+    known = [v is None or isinstance(v, bool) or _number(v) for v in flags]
+    crowd = [ok and bool(v) for ok, v in zip(known, flags)]
+    return (np.array(crowd, dtype=bool).reshape(-1),
+            ~np.array(known, dtype=bool).reshape(-1))
 
 
 def box_skip_codes(boxes: np.ndarray, height, width):
@@ -358,7 +402,7 @@ def index_coco(ann_file: str,
         cat_ids = {c.get('id') for c in cats if isinstance(c, dict)}
 
     n = len(anns)
-    crowd = np.array([bool(a.get('iscrowd', 0)) for a in anns], dtype=bool)
+    crowd, bad_crowd = crowd_flags(anns)
     img_ids = [a.get('image_id') for a in anns]
     img_pos = [by_id.get(v, -1) if _hashable_id(v) else -1 for v in img_ids]
     img_pos = np.array(img_pos, dtype=np.int64).reshape(n)
@@ -384,12 +428,14 @@ def index_coco(ann_file: str,
     codes, boxes, clipped = box_skip_codes(boxes, h, w)
     # image-level problems; then the annotation's own defects override
     skip = np.where(codes > 0, codes, img_problem).astype(np.uint8)
-    own_rules = (('unknown_category', has_keys & ~known_cat),
+    own_rules = (('bad_iscrowd', bad_crowd),
+                 ('unknown_category', has_keys & ~known_cat),
                  ('unknown_image', img_pos < 0),
                  ('missing_key', ~has_keys))
     for reason, bad in own_rules:
         skip[bad] = SKIP_CODE[reason]
-    own = (codes > 0) | (has_keys & ~known_cat) | (img_pos < 0) | ~has_keys
+    own = (codes > 0) | bad_crowd | (has_keys & ~known_cat) | (
+        img_pos < 0) | ~has_keys
     skip[crowd] = 0
     boxes[skip > 0] = np.nan
     ok = skip == 0
@@ -413,4 +459,4 @@ def index_coco(ann_file: str,
         e.ann_index = order[bounds[k]:bounds[k + 1]]
     orphan = np.flatnonzero(~crowd & (img_pos < 0))
     return CocoIndex(data, ann_file, fingerprint, images, boxes, skip, crowd,
-                     orphan, counts)
+                     orphan, counts, img_pos)

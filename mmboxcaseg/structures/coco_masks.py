@@ -8,21 +8,29 @@ from typing import List, Optional
 import numpy as np
 import pycocotools.mask as mask_utils
 
+from .coco_index import _number
+
 
 def segmentation_to_rle(segmentation, height: int,
                         width: int) -> Optional[dict]:
     """A GT ``segmentation`` (polygons, RLE or uncompressed RLE) as one RLE.
 
     Polygons follow mmdet's rule: a polygon needs an even number of
-    coordinates and at least 3 points; the others are dropped.
+    coordinates and at least 3 points; the others are dropped. The geometry
+    is checked before pycocotools sees it (:func:`_check_polygon`,
+    :func:`_check_runs`): it crashes on a NaN vertex or on runs that
+    overflow the mask, and rasterises a polygon in memory proportional to
+    its length (a vertex at 1e9: tens of GB).
 
     Returns:
         dict | None: the RLE (``counts`` may be bytes or str), None for a
         missing or empty segmentation or one without a valid polygon.
 
     Raises:
-        ValueError: a segmentation pycocotools cannot read, or an RLE whose
-            size is not ``[height, width]``.
+        ValueError: a segmentation pycocotools cannot read, a polygon with a
+            coordinate that is not a finite number within one image size of
+            the image, uncompressed RLE runs that do not cover the image, or
+            an RLE whose size is not ``[height, width]``.
     """
     if not segmentation:
         return None
@@ -34,6 +42,8 @@ def segmentation_to_rle(segmentation, height: int,
             ]
             if not polys:
                 return None
+            for p in polys:
+                _check_polygon(p, height, width)
             return mask_utils.merge(
                 mask_utils.frPyObjects(polys, height, width))
         if isinstance(segmentation, dict):
@@ -41,6 +51,7 @@ def segmentation_to_rle(segmentation, height: int,
                 raise ValueError(f'RLE size {segmentation.get("size")} is '
                                  f'not the image size {[height, width]}')
             if isinstance(segmentation.get('counts'), list):
+                _check_runs(segmentation['counts'], height * width)
                 return mask_utils.frPyObjects(segmentation, height, width)
             if isinstance(segmentation.get('counts'), (str, bytes)):
                 return segmentation
@@ -48,6 +59,34 @@ def segmentation_to_rle(segmentation, height: int,
         raise ValueError(f'unreadable segmentation: {e}') from None
     raise ValueError(f'unreadable segmentation of type '
                      f'{type(segmentation).__name__}')
+
+
+def _check_polygon(poly: list, height: int, width: int) -> None:
+    """Refuse a polygon coordinate that is not a finite number or lies
+    more than one image size outside the image (no annotation of the image
+    does; pycocotools would rasterise the whole length of such an edge)."""
+    if not all(_number(v) for v in poly):
+        raise ValueError('polygon coordinates must be numbers')
+    try:
+        xy = np.asarray(poly, dtype=np.float64).reshape(-1, 2)
+    except OverflowError:  # an int of hundreds of digits
+        raise ValueError('polygon has a coordinate that is not finite')
+    if not np.isfinite(xy).all():
+        raise ValueError('polygon has a coordinate that is not finite')
+    size = np.array([width, height], dtype=np.float64)
+    if (xy < -size).any() or (xy > 2 * size).any():
+        raise ValueError(f'polygon has a vertex far outside the {width} x '
+                         f'{height} image')
+
+
+def _check_runs(counts: list, area: int) -> None:
+    """Refuse uncompressed RLE runs that are not counts covering the
+    ``area`` pixels of the mask exactly (pycocotools writes past the mask
+    otherwise)."""
+    if not all(type(v) is int and v >= 0 for v in counts) or \
+            sum(counts) != area:
+        raise ValueError('uncompressed RLE counts must be non-negative '
+                         f'integers that sum to the mask area {area}')
 
 
 def encode_masks(masks: np.ndarray) -> List[dict]:

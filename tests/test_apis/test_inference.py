@@ -111,9 +111,12 @@ def test_masks_do_not_depend_on_the_batch(model):
 
 def test_bad_inputs_are_named_or_skipped(model, tmp_path):
     good = random_image(10, 10, 5)
-    with pytest.raises(ValueError, match='box 1'):
-        segment_boxes(model, good, np.array([[0, 0, 5, 5], [0, 0, np.nan,
-                                                               4]]))
+    # not 4 finite numbers: bad_box, as in the converter
+    out = BoxCasegInferencer(model)(
+        good, boxes=np.array([[0, 0, 5, 5], [0, 0, np.nan, 4]
+                              ]))['predictions'][0]
+    assert out['skipped'] == [None, 'bad_box']
+    assert not out['masks'][1].any()
     with pytest.raises(ValueError, match=r'\(N, 4\)'):
         segment_boxes(model, good, np.zeros((2, 3)))
     with pytest.raises(ValueError, match='2 images but 1'):

@@ -107,7 +107,8 @@ def test_cpu_val_dataloader_gives_eval_samples(tmp_path):
     samples = batch['data_samples']
     assert [s.ann_ids for s in samples[:3]] == [[1, 2], [4, 5, 6], [7, 9]]
     w, h = cfg.test_scale
-    for inputs, sample in zip(batch['inputs'], samples):
+    for crops, sample in zip(batch['inputs'], samples):
+        inputs = crops.load()  # cut when the model loads them
         assert inputs.dtype == torch.uint8
         assert inputs.shape == (int(sample.valid.sum()), 3, h, w)
         assert len(sample.regions) == len(inputs)

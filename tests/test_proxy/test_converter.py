@@ -249,3 +249,35 @@ def test_resume_refuses_other_settings(dataset, tmp_path):
     out.unlink()
     run(ann, imgs, out, resume=True)
     assert out.read_bytes() == first
+
+
+def test_stage3_reads_what_stage2_wrote_for_bad_boxes(tmp_path):
+    """Boxes stage 2 could not use stay in its output (flagged
+    mask_ignored); stage 3 skips them by the same box rule, with a count."""
+    from mmboxcaseg.datasets import ProxyCocoDataset
+    coco = base_coco()
+    coco['annotations'] += [
+        dict(id=40, image_id=1, category_id=1, bbox=['1', '1', '5', '5'],
+             iscrowd=0),
+        dict(id=41, image_id=2, category_id=2, bbox=None, iscrowd=0),
+        dict(id=42, image_id=3, category_id=1, iscrowd=0),  # no bbox
+        # crowd boxes pass through stage 2 as they are
+        dict(id=43, image_id=3, category_id=1, bbox=None, iscrowd=1),
+    ]
+    for a in coco['annotations']:
+        a.setdefault('area', 10.0)  # mmdet's CocoDataset reads it
+    ann, imgs = make_dataset(tmp_path, coco)
+    out = tmp_path / 'proxy.json'
+    report = run(ann, imgs, out)
+    assert report['skipped'] == {'bad_box': 2, 'missing_key': 1}
+    flags = {a['id']: a['mask_ignored'] for a in load(out)['annotations']
+             if a['id'] in (40, 41, 42)}
+    assert flags == {40: True, 41: True, 42: True}
+    ds = ProxyCocoDataset(
+        ann_file=str(out), data_prefix=dict(img=str(imgs) + '/'),
+        metainfo=dict(classes=('a', 'b')), pipeline=[])
+    # 5 usable boxes and the crowd box of image 1; 40 to 43 skipped
+    ids = sorted(len(ds.get_data_info(i)['instances'])
+                 for i in range(len(ds)))
+    assert ids == [1, 2, 3]
+    assert ds.skipped_annotations == {'bad_box': 3, 'missing_key': 1}

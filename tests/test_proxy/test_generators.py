@@ -147,3 +147,22 @@ def test_refine_flag_keeps_the_seeds_a_config_sets(tmp_path, tiny_boxcaseg):
     assert refine_of(cfg_options={
         'model.test_cfg.refine': dict(type='GrabCutRefine', bg_thr=0.1)
     }) == dict(type='GrabCutRefine', bg_thr=0.1)
+
+
+def test_unknown_test_cfg_key_is_refused(tmp_path, tiny_boxcaseg, capsys):
+    """A typo in --cfg-options (``mask_thrr``) would be ignored without a
+    word: it is refused, naming the known keys; nothing is left behind."""
+    from tests.test_proxy.test_bad_input import cli_main
+    ann, imgs = make_dataset(tmp_path)
+    cfg, ckpt = tiny_boxcaseg
+    out = tmp_path / 'o.json'
+    with pytest.raises(ProxyInputError, match="mask_thrr.*'mask_thr'"):
+        run(ann, imgs, out, generator='boxcaseg', config=cfg,
+            checkpoint=ckpt, cfg_options={'model.test_cfg.mask_thrr': 0.9})
+    assert not out.exists() and not (tmp_path / 'o.json.parts').exists()
+    rc = cli_main(['--ann-file', str(ann), '--img-root', str(imgs), '--out',
+                   str(out), '--config', cfg, '--checkpoint', ckpt,
+                   '--cfg-options', 'model.test_cfg.mask_thrr=0.9',
+                   '--no-progress'])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and 'mask_thrr' in err[0]

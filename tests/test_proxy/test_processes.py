@@ -100,7 +100,7 @@ def test_kill_9_of_the_parent_kills_its_workers_and_resume_finishes(
                                                             '')])
     cmd = [sys.executable, str(REPO / 'tools' / 'generate_proxy_masks.py'),
            '--ann-file', str(ann), '--img-root', str(imgs), '--out', str(out),
-           '--generator', 'grabcut', '--nproc', '2', '--num-workers', '0',
+           '--generator', 'grabcut', '--nproc', '2', '--num-workers', '1',
            '--no-progress']
     parent = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -108,13 +108,15 @@ def test_kill_9_of_the_parent_kills_its_workers_and_resume_finishes(
     deadline = time.time() + 120
     workers = []
     while time.time() < deadline:  # both ranks are writing parts
-        workers = [p for p in _children(parent.pid) if _alive(p)]
+        ranks = [p for p in _children(parent.pid) if _alive(p)]
+        # and each has its data loader worker
+        workers = ranks + [w for r in ranks for w in _children(r)]
         done = [p for p in parts.glob('part-*-of-00002.jsonl')
                 if p.stat().st_size > 300]
-        if len(done) == 2 and len(workers) >= 2:
+        if len(done) == 2 and len(workers) >= 4:
             break
         time.sleep(0.2)
-    assert len(workers) >= 2, 'the workers never started'
+    assert len(workers) >= 4, 'the workers never started'
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     deadline = time.time() + 20
@@ -128,3 +130,103 @@ def test_kill_9_of_the_parent_kills_its_workers_and_resume_finishes(
     clean = tmp_path / 'clean.json'
     run(ann, imgs, clean, generator='grabcut')
     assert out.read_bytes() == clean.read_bytes()
+
+
+def _grabcut_set(root, n_images):
+    """``n_images`` 120 x 160 images with 3 boxes each (GrabCut: about a
+    second per few images; a batch of 4 images is 230 kB, more than a pipe
+    holds)."""
+    rng = np.random.default_rng(0)
+    images, anns = [], []
+    for k in range(n_images):
+        write_image(root / 'imgs' / f'{k}.png', 120, 160, seed=k)
+        images.append(dict(id=k, file_name=f'{k}.png', height=120,
+                           width=160))
+        for j in range(3):
+            x, y = rng.uniform(0, 60, 2)
+            anns.append(dict(id=100 * k + j, image_id=k, category_id=1,
+                             bbox=[x, y, 60, 50], iscrowd=0))
+    ann = root / 'ann.json'
+    ann.write_text(json.dumps(dict(images=images, annotations=anns,
+                                   categories=[dict(id=1, name='a')])))
+    return ann, root / 'imgs'
+
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH',
+                                                            '')])
+    return env
+
+
+def test_kill_9_of_a_one_process_run_kills_its_loader_workers(tmp_path):
+    """``--nproc 1`` with data loader workers (the default run, and what
+    the OOM killer hits): the forked workers die with the process, and the
+    resume that follows at once is not refused."""
+    ann, imgs = _grabcut_set(tmp_path, 24)
+    out = tmp_path / 'o.json'
+    cmd = [sys.executable, str(REPO / 'tools' / 'generate_proxy_masks.py'),
+           '--ann-file', str(ann), '--img-root', str(imgs), '--out', str(out),
+           '--generator', 'grabcut', '--num-workers', '2', '--no-progress']
+    parent = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    part = tmp_path / 'o.json.parts' / 'part-00000-of-00001.jsonl'
+    deadline = time.time() + 120
+    workers = []
+    try:
+        while time.time() < deadline:  # the workers feed, images are written
+            workers = [p for p in _children(parent.pid) if _alive(p)]
+            if len(workers) >= 2 and part.is_file() and \
+                    part.stat().st_size > 300:
+                break
+            time.sleep(0.2)
+        assert len(workers) >= 2, 'the workers never started'
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_alive(p) for p in workers):
+            time.sleep(0.2)
+        assert not any(_alive(p) for p in workers), 'orphaned workers'
+    finally:
+        for p in workers:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+    proc = subprocess.run(cmd + ['--resume'], env=_env(), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    clean = tmp_path / 'clean.json'
+    run(ann, imgs, clean, generator='grabcut')
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_lock_whose_run_is_dead_does_not_block_a_resume(dataset, tmp_path):
+    """A run killed while a process it forked lives on (that child holds
+    the inherited lock descriptor): its pid is dead, so the lock is stale."""
+    ann, imgs = dataset
+    out = tmp_path / 'o.json'
+    run(ann, imgs, out, keep_parts=True)
+    first = out.read_bytes()
+    out.unlink()
+    holder = subprocess.Popen([
+        sys.executable, '-c',
+        'import os, sys, time\n'
+        'from mmboxcaseg.proxy.run import RunLock\n'
+        'lock = RunLock(sys.argv[1] + ".lock", sys.argv[1]).__enter__()\n'
+        'child = os.fork()\n'
+        'if child == 0:\n'
+        '    time.sleep(300)\n'
+        '    os._exit(0)\n'
+        'print(child, flush=True)\n'
+        'time.sleep(300)\n',
+        str(out)
+    ], env=_env(), stdout=subprocess.PIPE, text=True)
+    child = int(holder.stdout.readline())
+    try:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+        assert _alive(child)  # it still holds the lock
+        run(ann, imgs, out, resume=True)
+        assert out.read_bytes() == first
+        assert not Path(str(out) + '.lock').exists()
+    finally:
+        os.kill(child, signal.SIGKILL)

@@ -86,3 +86,18 @@ def test_model_free_set_and_bad_input(tmp_path, capsys):
     assert str(missing) in capsys.readouterr().err
     with pytest.raises(SystemExit):
         tool.parse_args(['--set', 'no-equals-sign'])
+
+
+def test_set_without_gt_masks_is_named_in_one_line(tmp_path):
+    tool = _load_tool()
+    coco = base_coco()
+    for a in coco['annotations']:
+        if not a.get('iscrowd'):
+            a.pop('segmentation', None)
+    ann, imgs = make_dataset(tmp_path, coco)
+    with pytest.raises(SystemExit) as info:
+        tool.main(['--set', f'boxes={ann}:{imgs}', '--generators', 'boxfill',
+                   '--work-dir', str(tmp_path / 'work')])
+    msg = info.value.code
+    assert msg.startswith('error: --set boxes: ') and '\n' not in msg
+    assert str(ann) in msg and 'no GT masks' in msg

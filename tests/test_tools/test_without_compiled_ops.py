@@ -47,12 +47,13 @@ train([config, '--work-dir', work, '--cfg-options',
       tiny_cpu_options(box_root, ann, sal_root))
 ckpt = os.path.join(work, 'iter_2.pth')
 from mmboxcaseg.proxy import ProxyOptions, generate_proxy_masks
-for gen in ('boxcaseg', 'boxfill'):
+model_opts = dict(config=config, checkpoint=ckpt,
+                  cfg_options={{'model.backbone.init_cfg': None}})
+for gen, extra in (('boxcaseg', model_opts), ('boxfill', {{}})):
     report = generate_proxy_masks(ProxyOptions(
         ann_file=os.path.join(box_root, ann), img_root=box_root,
-        out=os.path.join(tmp, gen + '.json'), generator=gen, config=config,
-        checkpoint=ckpt, cfg_options={{'model.backbone.init_cfg': None}},
-        num_workers=0, progress=False))
+        out=os.path.join(tmp, gen + '.json'), generator=gen,
+        num_workers=0, progress=False, **extra))
     assert report['processed'] == 5, report
 from mmboxcaseg.apis import init_segmentor, segment_boxes
 import numpy as np

@@ -104,3 +104,24 @@ def test_restricted_getattr_refuses_other_attributes(tmp_path):
     torch.save({'meta': _GetattrEscape()}, bad)
     with pytest.raises(pickle.UnpicklingError, match='refusing getattr'):
         _load_checkpoint(str(bad), map_location='cpu')
+
+
+def test_a_shape_mismatch_is_a_refusal_naming_the_key(tmp_path):
+    """MMEngine reports a shape mismatch as "... loaded state dict do not
+    match exactly / size mismatch for KEY" (no "state_dict" in it)."""
+    from mmboxcaseg.utils import CheckpointRefused
+    from mmboxcaseg.utils.checkpoint import load_strictly
+    from mmengine.runner import load_checkpoint
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1),
+                                torch.nn.BatchNorm2d(2))
+    state = model.state_dict()
+    state['1.running_var'] = torch.ones(5)
+    ckpt = tmp_path / 'other.pth'
+    torch.save(dict(state_dict=state), ckpt)
+    with pytest.raises(CheckpointRefused) as info:
+        load_strictly(
+            lambda: load_checkpoint(model, str(ckpt), strict=True),
+            str(ckpt))
+    msg = str(info.value)
+    assert str(ckpt) in msg and 'does not fit' in msg
+    assert 'size mismatch for 1.running_var' in msg

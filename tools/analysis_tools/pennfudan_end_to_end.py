@@ -38,6 +38,8 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+from mmboxcaseg.utils import exit_on_user_error, make_dir
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIG = ('configs/boxcaseg/'
               'boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient.py')
@@ -244,10 +246,10 @@ def _fmt(v: float) -> str:
     return 'n/a' if v != v else f'{v:.1f}'
 
 
+@exit_on_user_error
 def main(argv=None) -> int:
     args = parse_args(argv)
-    wd = osp.abspath(args.work_dir)
-    os.makedirs(wd, exist_ok=True)
+    wd = make_dir(osp.abspath(args.work_dir), '--work-dir')
     py = sys.executable
     data = osp.abspath(args.data_root)
     train_json = osp.join(data, 'annotations_train.json')

@@ -17,7 +17,6 @@ per set and generator.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 import tempfile
@@ -25,6 +24,9 @@ import time
 
 from mmengine.config import DictAction
 from terminaltables import AsciiTable
+
+from mmboxcaseg.utils import (UserError, check_out_file, exit_on_user_error,
+                              make_dir)
 
 
 def parse_set(text: str):
@@ -88,12 +90,15 @@ def _cfg_options(args, pred):
     return opts
 
 
+@exit_on_user_error
 def main(argv=None) -> int:
     args = parse_args(argv)
     from mmboxcaseg.proxy import (ProxyInputError, ProxyOptions,
                                   generate_proxy_masks)
-    work = args.work_dir or tempfile.mkdtemp(prefix='score_generators_')
-    os.makedirs(work, exist_ok=True)
+    if args.out_json:
+        check_out_file(args.out_json, '--out-json')
+    work = make_dir(args.work_dir, '--work-dir') if args.work_dir else \
+        tempfile.mkdtemp(prefix='score_generators_')
     rows, table = [], [[
         'set', 'generator', 'mIoU*', 'IoU@50', 'IoU@75', 'instances',
         'instances/s'
@@ -123,7 +128,12 @@ def main(argv=None) -> int:
             print(f'error: {e}', file=sys.stderr)
             return 2
         wall = time.perf_counter() - start
-        q = report.get('quality', {}).get('all', {})
+        if 'quality' not in report:  # no instance with a usable GT mask
+            raise UserError(
+                f'--set {s["name"]}: {s["ann"]} has no GT masks to score '
+                'the proxies against; score_generators needs a set whose '
+                'annotations have masks (segmentation)')
+        q = report['quality']['all']
         row = dict(
             set=s['name'],
             generator=label,
@@ -140,7 +150,7 @@ def main(argv=None) -> int:
         print(AsciiTable(table[-1:]).table, flush=True)
     print(AsciiTable(table, 'box -> mask quality vs GT masks').table)
     if args.out_json:
-        os.makedirs(osp.dirname(osp.abspath(args.out_json)), exist_ok=True)
+        make_dir(osp.dirname(osp.abspath(args.out_json)), '--out-json')
         with open(args.out_json, 'w') as f:
             json.dump(rows, f, indent=1)
     return 0

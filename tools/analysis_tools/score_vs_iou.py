@@ -6,21 +6,30 @@ and the mean true IoU of each score quartile::
 
     python tools/test.py CONFIG CKPT --out work_dirs/scores.pkl
     python tools/analysis_tools/score_vs_iou.py work_dirs/scores.pkl
+
+The file is read with an allow-list (``mmboxcaseg.utils.safe_pickle``): a
+``.pkl`` that would run code is refused.
 """
 import argparse
-import pickle
 import sys
 
 import numpy as np
 
+from mmboxcaseg.utils import UserError, exit_on_user_error
+from mmboxcaseg.utils.safe_pickle import load_results
 
+
+@exit_on_user_error
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('pkl', help='the --out file of tools/test.py')
     args = p.parse_args(argv)
     from scipy.stats import spearmanr
-    with open(args.pkl, 'rb') as f:
-        instances = pickle.load(f)
+    instances = load_results(args.pkl)
+    if not isinstance(instances, list) or not all(
+            isinstance(d, dict) and 'score' in d for d in instances):
+        raise UserError(f'{args.pkl} is not a list of instances with '
+                        'scores (the --out file of tools/test.py)')
     pairs = np.array([(d['score'], d['gt_iou']) for d in instances
                       if d.get('gt_iou') is not None and d.get('skip') is None])
     if len(pairs) < 3:

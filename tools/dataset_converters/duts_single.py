@@ -34,6 +34,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from mmboxcaseg.utils import (check_dir, check_out_file, exit_on_user_error,
+                              make_dir)
+
 IMAGE_DIR = 'DUTS-TR-Image'
 MASK_DIR = 'DUTS-TR-Mask'
 KEPT = 'kept'
@@ -124,7 +127,7 @@ def link_pairs(stems: List[str],
         raise SystemExit(f'error: --link-dir {link_dir} is inside the input '
                          f'root {root}; choose a folder outside it')
     for sub, ext in ((IMAGE_DIR, '.jpg'), (MASK_DIR, '.png')):
-        os.makedirs(osp.join(link_dir, sub), exist_ok=True)
+        make_dir(osp.join(link_dir, sub), '--link-dir folder')
         for stem in stems:
             _place(
                 osp.join(root, sub, stem + ext),
@@ -162,6 +165,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     """Run the filter; returns the counts (``total``, ``kept``, reasons)."""
     from mmengine.utils import ProgressBar
@@ -175,6 +179,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
             raise SystemExit(f'error: --link-dir {args.link_dir} is inside '
                              f'the input root {args.root}; choose a folder '
                              'outside it')
+        check_dir(args.link_dir, '--link-dir')
+    check_out_file(args.out, '--out')
     out_dir = osp.realpath(osp.dirname(osp.abspath(args.out)))
     if out_dir in (osp.realpath(osp.join(args.root, s))
                    for s in (IMAGE_DIR, MASK_DIR)):
@@ -203,17 +209,22 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     if len(problems) > 20:
         print(f'... and {len(problems) - 20} more problem files')
 
+    summary = {'total': len(stems), KEPT: len(kept)}
+    summary.update({reason: counts.get(reason, 0) for reason in REASONS})
+    rejected = ', '.join(f'{reason} {summary[reason]}' for reason in REASONS)
+    if not kept:  # as the VOC converter: an empty list is no result
+        raise SystemExit(f'error: none of the {len(stems)} images of '
+                         f'{args.root} was kept (rejected: {rejected}); '
+                         'check the folders and --min-area-ratio; nothing '
+                         'was written')
     os.makedirs(out_dir, exist_ok=True)
     with open(args.out, 'w') as f:
         f.writelines(stem + '\n' for stem in kept)
     if args.link_dir:
         link_pairs(kept, args.root, args.link_dir, args.copy)
 
-    summary = {'total': len(stems), KEPT: len(kept)}
-    summary.update({reason: counts.get(reason, 0) for reason in REASONS})
     print(f'DUTS-Single: kept {len(kept)} of {len(stems)} images '
-          f'(the authors\' list: 7,991 of 10,553); rejected: ' +
-          ', '.join(f'{reason} {summary[reason]}' for reason in REASONS))
+          f'(the authors\' list: 7,991 of 10,553); rejected: {rejected}')
     print(f'list written to {args.out}' +
           (f'; pairs in {args.link_dir}' if args.link_dir else ''))
     return summary

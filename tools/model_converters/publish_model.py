@@ -20,6 +20,8 @@ import sys
 
 import torch
 
+from mmboxcaseg.utils import exit_on_user_error, load_checkpoint_file
+
 
 def sha256(path: str) -> str:
     h = hashlib.sha256()
@@ -29,6 +31,7 @@ def sha256(path: str) -> str:
     return h.hexdigest()
 
 
+@exit_on_user_error
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('src', help='a checkpoint written by tools/train.py')
@@ -46,8 +49,8 @@ def main(argv=None) -> int:
         print(f'error: {args.out} would overwrite the checkpoint it is made '
               'from; choose another name', file=sys.stderr)
         return 2
-    ckpt = torch.load(args.src, map_location='cpu')
-    if 'state_dict' not in ckpt:
+    ckpt = load_checkpoint_file(args.src)
+    if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
         print(f'error: {args.src} has no state_dict', file=sys.stderr)
         return 2
     state_dict = ckpt['state_dict']

@@ -4,9 +4,11 @@ crop_size = (288, 288)  # training crops of both sources
 salient_scale = (320, 320)  # salient images: resize, then random crop
 test_scale = (320, 320)  # tight box crops at evaluation / proxy inference
 
+# LoadImageOrSkip: an image (or, LoadSalientMask, a mask) that cannot be
+# decoded skips its sample, counted in the log
 # box sample: jittered crop around its box ("bbox broaden") + box label
 box_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='PackBoxCasegInputs'),
@@ -14,7 +16,7 @@ box_pipeline = [
 # salient sample: image + 0/1 mask, resize, random crop, horizontal flip
 # (the released code flips vertically; horizontal is the sane default)
 salient_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(type='Resize', scale=salient_scale, keep_ratio=False),
     dict(type='RandomCrop', crop_size=crop_size, crop_type='absolute'),

@@ -10,9 +10,11 @@ salient_scale = (176, 176)  # salient_pipeline_paper: resize, then crop
 test_scale = (192, 192)  # tight box crops to predict (the paper: 320)
 box_ratio = (9, 7)  # box : salient per batch of 16 (the paper's Table 5)
 
+# LoadImageOrSkip: an image (or, LoadSalientMask, a mask) that cannot be
+# decoded skips its sample, counted in the log
 # a box sample: a jittered crop around its box ("bbox broaden") + box label
 box_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='PackBoxCasegInputs'),
@@ -21,7 +23,7 @@ box_pipeline = [
 # the box crops, so that all three heads see box-like crops (the paper
 # resizes to 320, crops 288 at random and flips: salient_pipeline_paper).
 salient_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
@@ -29,7 +31,7 @@ salient_pipeline = [
     dict(type='PackBoxCasegInputs'),
 ]
 salient_pipeline_paper = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(type='Resize', scale=salient_scale, keep_ratio=False),
     dict(type='RandomCrop', crop_size=crop_size, crop_type='absolute'),

@@ -1,12 +1,13 @@
-from .box_crops import BoxCrops, crop_windows
+from .box_crops import BoxCropList, BoxCrops, crop_windows
 from .box_jitter_crop import BoxJitterCrop, mask_box
 from .formatting import PackBoxCasegInputs, PackBoxImageInputs
-from .loading import LoadBoxImage, LoadSalientMask, read_image
+from .loading import (LoadBoxImage, LoadImageOrSkip, LoadSalientMask,
+                      read_image)
 
 # LoadProxyAnnotations and PackProxyDetInputs (stage 3, mmdet's transforms)
 # are imported by mmboxcaseg.datasets when mmcv's compiled ops exist.
 __all__ = [
-    'BoxCrops', 'crop_windows', 'BoxJitterCrop', 'mask_box',
+    'BoxCropList', 'BoxCrops', 'crop_windows', 'BoxJitterCrop', 'mask_box',
     'PackBoxCasegInputs', 'PackBoxImageInputs', 'LoadBoxImage',
-    'LoadSalientMask', 'read_image'
+    'LoadImageOrSkip', 'LoadSalientMask', 'read_image'
 ]

@@ -8,11 +8,17 @@ is ever foreground.
 
 ``context`` (not in the paper) widens the crop by a share of the box size on
 every side, clipped to the image; the mask is still cut to the box.
+
+Crops are cut when the model asks for them (:class:`BoxCropList`), a chunk
+of ``test_cfg.max_crops`` at a time: an image with 10^5 boxes (a crowd, a
+detector's output) never holds 10^5 crops, so the memory of a prediction
+does not grow with the number of boxes of an image.
 """
 from typing import Optional, Tuple, Union
 
 import cv2
 import numpy as np
+import torch
 from mmcv.transforms import BaseTransform
 
 from mmboxcaseg.registry import TRANSFORMS
@@ -45,6 +51,53 @@ def crop_windows(boxes: np.ndarray, img_shape: Tuple[int, int],
     return regions, windows
 
 
+class BoxCropList:
+    """The crops of boxes of an image, cut and resized when loaded.
+
+    Sliced like the ``[K, 3, h, w]`` tensor it stands for (a slice is
+    another :class:`BoxCropList`, nothing is cut); :meth:`load` cuts the
+    crops of the slice. Picklable, so it travels from data loader workers.
+
+    Args:
+        img (np.ndarray | None): the ``(H, W, 3)`` image.
+        windows (np.ndarray): ``(K, 4)`` int64 crop windows.
+        size (tuple): crop ``(w, h)``; ``(0, 0)``: empty crops.
+        interpolation (int): the OpenCV interpolation flag.
+    """
+
+    def __init__(self, img: Optional[np.ndarray], windows: np.ndarray,
+                 size: Tuple[int, int], interpolation: int) -> None:
+        self.img = img
+        self.windows = np.asarray(windows, dtype=np.int64).reshape(-1, 4)
+        self.size = size
+        self.interpolation = interpolation
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    @property
+    def shape(self) -> Tuple[int, int, int, int]:
+        return (len(self), 3, self.size[1], self.size[0])
+
+    def __getitem__(self, index: slice) -> 'BoxCropList':
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError('BoxCropList takes slices with step 1')
+        return BoxCropList(self.img, self.windows[index], self.size,
+                           self.interpolation)
+
+    def load(self) -> torch.Tensor:
+        """The crops: uint8 ``[k, 3, h, w]``, channels as the image's."""
+        w, h = self.size
+        crops = np.empty((len(self), h, w, 3), np.uint8)
+        for k, (x0, y0, x1, y1) in enumerate(self.windows if w else ()):
+            cv2.resize(
+                self.img[y0:y1, x0:x1], (w, h),
+                dst=crops[k],
+                interpolation=self.interpolation)
+        return torch.from_numpy(
+            np.ascontiguousarray(crops.transpose(0, 3, 1, 2)))
+
+
 @TRANSFORMS.register_module()
 class BoxCrops(BaseTransform):
     """Crop and resize the window of every usable box of the image.
@@ -55,7 +108,8 @@ class BoxCrops(BaseTransform):
     Added keys: ``valid`` (bool ``(n,)``: the boxes that were cropped),
     ``regions`` and ``crop_regions`` (int64 ``(K, 4)`` of the valid boxes:
     their pixels, and the window each crop was cut from), ``crops``
-    (uint8 ``(K, h, w, 3)``, BGR as loaded).
+    (a :class:`BoxCropList` of the ``K`` crops, ``[K, 3, h, w]`` uint8 BGR
+    as loaded, cut when loaded).
 
     Args:
         scale (int | tuple | None): crop size, an int or ``(w, h)`` (the
@@ -92,23 +146,15 @@ class BoxCrops(BaseTransform):
         skip = np.asarray(results['skip'])
         valid = (skip == 0) & (img is not None)
         results['valid'] = valid
-        w, h = self.scale or (0, 0)
-        if not valid.any():
-            results['regions'] = np.zeros((0, 4), np.int64)
-            results['crop_regions'] = np.zeros((0, 4), np.int64)
-            results['crops'] = np.zeros((0, h, w, 3), np.uint8)
-            return results
-        regions, windows = crop_windows(results['boxes'][valid],
-                                        img.shape[:2], self.context)
-        crops = np.empty((len(windows), h, w, 3), np.uint8)
-        for k, (x0, y0, x1, y1) in enumerate(windows if w else ()):
-            cv2.resize(
-                img[y0:y1, x0:x1], (w, h),
-                dst=crops[k],
-                interpolation=self._cv_interp)
+        if valid.any():
+            regions, windows = crop_windows(results['boxes'][valid],
+                                            img.shape[:2], self.context)
+        else:
+            regions, windows = np.zeros((2, 0, 4), np.int64)
         results['regions'] = regions
         results['crop_regions'] = windows
-        results['crops'] = crops
+        results['crops'] = BoxCropList(img, windows, self.scale or (0, 0),
+                                       self._cv_interp)
         return results
 
     def __repr__(self) -> str:

@@ -63,8 +63,10 @@ class PackBoxImageInputs(BaseTransform):
 
     Returns ``dict(inputs, data_samples)``:
 
-    * ``inputs``: uint8 Tensor ``[K, 3, h, w]``: the crops of the ``K``
-      valid boxes (BGR, as loaded); ``[K, 3, 0, 0]`` without crops;
+    * ``inputs``: the crops of the ``K`` valid boxes, ``[K, 3, h, w]``
+      uint8 BGR as loaded: the :class:`BoxCropList` of :class:`BoxCrops`
+      (cut when the model loads them), or a Tensor of given ``crops``;
+      ``[K, 3, 0, 0]`` without crops;
     * ``data_samples``: :class:`BaseDataElement` with the per-annotation
       fields of :data:`BOX_FIELDS` found in the results (numpy arrays /
       lists, see :class:`BoxImageDataset` and :class:`BoxCrops`), ``img``
@@ -89,6 +91,8 @@ class PackBoxImageInputs(BaseTransform):
         if crops is None:
             n = int(np.asarray(results.get('valid', ())).sum())
             inputs = torch.zeros((n, 3, 0, 0), dtype=torch.uint8)
+        elif hasattr(crops, 'load'):  # a BoxCropList
+            inputs = crops
         else:
             inputs = torch.from_numpy(
                 np.ascontiguousarray(crops.transpose(0, 3, 1, 2)))

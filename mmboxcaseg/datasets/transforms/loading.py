@@ -1,14 +1,21 @@
-"""Loading images and salient masks."""
+"""Loading images and salient masks.
+
+Whether a file is an image is decided in one place, :func:`read_image`: a
+file it cannot decode is ``image_unreadable`` for stage 2 (through
+:class:`LoadBoxImage`) and a counted skip in training (through
+:class:`LoadImageOrSkip` and :class:`LoadSalientMask`).
+"""
 import logging
 from typing import Optional
 
 import mmcv
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmengine import fileio
 from mmengine.logging import print_log
 
 from mmboxcaseg.registry import TRANSFORMS
+from ..image_files import special_file
 
 
 @TRANSFORMS.register_module()
@@ -17,7 +24,8 @@ class LoadSalientMask(BaseTransform):
 
     Masks are read as grey levels. Masks stored as 0/1 (maximum <= 1) are
     taken as they are; others (0/255, anti-aliased edges) are thresholded:
-    foreground is ``value > thr``.
+    foreground is ``value > thr``. A mask that :func:`read_image` cannot
+    decode skips its sample as :class:`LoadImageOrSkip` does.
 
     Required keys: ``seg_map_path`` (and ``img`` if loaded, to check sizes).
     Added keys: ``gt_seg_map`` (uint8 ``[H, W]``, values 0/1).
@@ -37,15 +45,15 @@ class LoadSalientMask(BaseTransform):
         self.thr = thr
         self.imdecode_backend = imdecode_backend
         self.backend_args = backend_args
+        self.skips = SkipCounter('salient mask')
 
-    def transform(self, results: dict) -> dict:
+    def transform(self, results: dict) -> Optional[dict]:
         path = results['seg_map_path']
-        mask = mmcv.imfrombytes(
-            fileio.get(path, backend_args=self.backend_args),
-            flag='grayscale',
-            backend=self.imdecode_backend)
+        mask, problem = read_image(path, self.backend_args, 'grayscale',
+                                   self.imdecode_backend)
         if mask is None:
-            raise ValueError(f'cannot decode the salient mask {path}')
+            return self.skips.skip(path, problem)
+        self.skips.ok()
         img = results.get('img')
         if img is not None and img.shape[:2] != mask.shape[:2]:
             raise ValueError(
@@ -58,6 +66,95 @@ class LoadSalientMask(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(thr={self.thr}, '
                 f'imdecode_backend={self.imdecode_backend!r})')
+
+
+@TRANSFORMS.register_module()
+class LoadImageOrSkip(LoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` for training, where a file that cannot
+    be decoded skips its sample instead of stopping the run.
+
+    The data sets check image files by their headers before training
+    (decoding all of COCO's 118k images up front would take many minutes);
+    a file with a valid header and broken data (a truncated JPEG, a PNG with
+    corrupt pixel data) is found when first drawn. :func:`read_image`, the
+    rule by which stage 2 counts ``image_unreadable``, then fails; the
+    transform returns None and mmengine's ``BaseDataset.__getitem__`` draws
+    another sample of the same data set. Each such file is logged once per
+    process with the count so far; when most samples are skipped the run
+    stops (:class:`SkipCounter`). A missing file is an error, as in mmcv:
+    the data sets refuse missing files before training.
+
+    Args: those of mmcv's ``LoadImageFromFile`` (``ignore_empty`` is
+    ignored: an unreadable file is always skipped).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.skips = SkipCounter('image')
+
+    def transform(self, results: dict) -> Optional[dict]:
+        path = results['img_path']
+        img, problem = read_image(path, self.backend_args, self.color_type,
+                                  self.imdecode_backend)
+        if img is None:
+            return self.skips.skip(path, problem)
+        self.skips.ok()
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+
+class SkipCounter:
+    """The samples a training loader skipped in this process.
+
+    Each undecodable file is logged once, with the counts so far. A few
+    broken files in a large set are worth skipping; a set whose samples are
+    mostly broken is not, and mmengine would retry ``max_refetch`` (1000)
+    times before a message that names no file: once at least
+    :attr:`min_skips` samples were skipped and they are more than those
+    loaded, a ValueError names the files and stops the run.
+
+    Args:
+        what (str): what the loader reads, for the messages.
+        min_skips (int): skips before the run may be stopped.
+    """
+
+    def __init__(self, what: str, min_skips: int = 50) -> None:
+        self.what = what
+        self.min_skips = min_skips
+        self.loaded = 0
+        self.skipped = 0
+        self.files: dict = {}  # the skipped files, in the order found
+
+    def ok(self) -> None:
+        self.loaded += 1
+
+    def skip(self, path: str, problem: str) -> None:
+        """Count a sample whose file :func:`read_image` could not use;
+        returns None (the sample), or raises when most are skipped."""
+        if problem == 'image_missing':
+            raise FileNotFoundError(f'{self.what} {path} does not exist')
+        self.skipped += 1
+        drawn = self.skipped + self.loaded
+        if path not in self.files:
+            self.files[path] = None
+            print_log(
+                f'[{problem}] {self.what} {path} cannot be decoded: its '
+                f'samples are skipped ({len(self.files)} such files, '
+                f'{self.skipped} of {drawn} samples drawn by this process)',
+                logger='current',
+                level=logging.WARNING)
+        if self.skipped >= self.min_skips and self.skipped > self.loaded:
+            names = list(self.files)[:3]
+            raise ValueError(
+                f'{self.skipped} of {drawn} samples drawn by this process '
+                f'were skipped: their {self.what} files cannot be decoded '
+                f'({len(self.files)} files, e.g. {names}); most of the data '
+                f'set is unusable, check or re-create its files')
+        return None
 
 
 @TRANSFORMS.register_module()
@@ -101,10 +198,20 @@ class LoadBoxImage(BaseTransform):
         return f'{self.__class__.__name__}(backend_args={self.backend_args})'
 
 
-def read_image(path: str, backend_args: Optional[dict] = None):
-    """``(image, None)`` or ``(None, reason)``: the image as ``(H, W, 3)``
-    uint8 BGR, as mmcv's ``LoadImageFromFile`` reads it; reason
-    ``'image_missing'`` or ``'image_unreadable'``."""
+def read_image(path: str,
+               backend_args: Optional[dict] = None,
+               flag: str = 'color',
+               backend: Optional[str] = None):
+    """``(image, None)`` or ``(None, reason)``: the image as mmcv's
+    ``LoadImageFromFile`` reads it (``flag='color'``: ``(H, W, 3)`` uint8
+    BGR; ``'grayscale'``: ``(H, W)``); reason ``'image_missing'`` or
+    ``'image_unreadable'``.
+
+    The one test of whether a file is an image: stage 2 counts what fails
+    here as ``image_unreadable``, training skips it (:class:`SkipCounter`).
+    """
+    if special_file(path, backend_args):  # e.g. a named pipe: never read
+        return None, 'image_unreadable'
     try:
         buf = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
@@ -112,10 +219,13 @@ def read_image(path: str, backend_args: Optional[dict] = None):
     except (OSError, ValueError):
         return None, 'image_unreadable'
     try:
-        img = mmcv.imfrombytes(buf, flag='color', channel_order='bgr')
+        img = mmcv.imfrombytes(
+            buf, flag=flag, channel_order='bgr', backend=backend)
     except Exception:  # decoders raise assorted errors on corrupt bytes
         img = None
-    if img is None or img.ndim != 3 or img.shape[2] != 3:
+    ndim = {'color': 3, 'grayscale': 2}.get(flag)
+    if img is None or img.size == 0 or ndim not in (None, img.ndim) or (
+            ndim == 3 and img.shape[2] != 3):
         return None, 'image_unreadable'
     return img, None
 

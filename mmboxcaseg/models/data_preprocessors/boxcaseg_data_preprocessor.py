@@ -1,6 +1,7 @@
 """Normalise images and batch the labels of stage-1 (segmentor) samples."""
 from typing import Optional, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.model import ImgDataPreprocessor
@@ -69,9 +70,16 @@ class BoxCasegDataPreprocessor(ImgDataPreprocessor):
 
         Box crops of whole images (``PackBoxImageInputs``: one
         ``[K_i, 3, h, w]`` tensor per image) are concatenated into one
-        ``[sum K_i, 3, h, w]`` batch, image after image.
+        ``[sum K_i, 3, h, w]`` batch, image after image; crops not yet cut
+        (``BoxCropList``) become a :class:`CropBatch`, normalised a chunk at
+        a time when the model loads it.
         """
         inputs = data.get('inputs')
+        if isinstance(inputs, (list, tuple)) and len(inputs) and all(
+                hasattr(t, 'load') for t in inputs):
+            return dict(
+                inputs=CropBatch(inputs, self.prepare_crops),
+                data_samples=data.get('data_samples'))
         if isinstance(inputs, (list, tuple)) and len(inputs) and all(
                 isinstance(t, Tensor) and t.dim() == 4 for t in inputs):
             return self._crops_forward(data)
@@ -94,7 +102,12 @@ class BoxCasegDataPreprocessor(ImgDataPreprocessor):
         return data
 
     def _crops_forward(self, data: dict) -> dict:
-        crops = torch.cat(list(data['inputs'])).to(self.device)
+        crops = self.prepare_crops(torch.cat(list(data['inputs'])))
+        return dict(inputs=crops, data_samples=data.get('data_samples'))
+
+    def prepare_crops(self, crops: Tensor) -> Tensor:
+        """uint8 ``[K, 3, h, w]`` crops -> normalised float on the device."""
+        crops = crops.to(self.device)
         if crops.shape[-1] and crops.shape[-2] and len(crops):
             if self._channel_conversion:
                 crops = crops[:, [2, 1, 0]]
@@ -103,4 +116,54 @@ class BoxCasegDataPreprocessor(ImgDataPreprocessor):
                 crops = (crops - self.mean) / self.std
         else:
             crops = crops.float()
-        return dict(inputs=crops, data_samples=data.get('data_samples'))
+        return crops
+
+
+class CropBatch:
+    """The box crops of a batch of images, cut and normalised when loaded.
+
+    Stands for the ``[sum K_i, 3, h, w]`` batch of normalised crops: sliced
+    like it (a slice is another :class:`CropBatch`, nothing is cut) and
+    :meth:`load` gives the tensor of a slice. :meth:`BoxCaseg.predict_probs`
+    loads ``test_cfg.max_crops`` crops at a time, so the crops of an image
+    with many boxes are never all in memory.
+
+    Args:
+        parts (list): each image's crops (``BoxCropList``: ``len``, slicing
+            and ``load()`` -> uint8 ``[k, 3, h, w]``).
+        prepare (callable): uint8 crops -> normalised float crops.
+    """
+
+    def __init__(self, parts, prepare, start: int = 0,
+                 stop: Optional[int] = None) -> None:
+        self.parts = list(parts)
+        self.prepare = prepare
+        self._ends = np.cumsum([len(p) for p in self.parts])
+        total = int(self._ends[-1]) if len(self.parts) else 0
+        self.start, self.stop = start, total if stop is None else stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def shape(self) -> tuple:
+        return (len(self), ) + tuple(self.parts[0].shape[1:])
+
+    def __getitem__(self, index: slice) -> 'CropBatch':
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError('CropBatch takes slices with step 1')
+        lo, hi, _ = index.indices(len(self))
+        return CropBatch(self.parts, self.prepare, self.start + lo,
+                         self.start + max(lo, hi))
+
+    def load(self) -> Tensor:
+        """The normalised crops of this slice, ``[k, 3, h, w]`` float."""
+        chunks, begin = [], 0
+        for part, end in zip(self.parts, self._ends):
+            lo, hi = max(self.start, begin), min(self.stop, int(end))
+            if lo < hi:
+                chunks.append(part[lo - begin:hi - begin].load())
+            begin = int(end)
+        if not chunks:
+            chunks.append(self.parts[0][0:0].load())
+        return self.prepare(torch.cat(chunks))

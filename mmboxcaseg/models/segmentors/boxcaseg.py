@@ -25,6 +25,10 @@ from ..data_preprocessors import stack_gt_labels
 from ..losses import resize_logits_to
 
 PRED_CHOICES = ('mixed', 'weak', 'salient', 'transferred', 'all')
+# what test_cfg may set (see BoxCaseg's docstring); a typo is refused, not
+# ignored
+TEST_CFG_KEYS = ('pred', 'mask_thr', 'flip', 'max_crops', 'autocast',
+                 'refine')
 SOURCES = ('box', 'salient')
 
 
@@ -149,6 +153,10 @@ class BoxCaseg(BaseModel):
         self.test_cfg = ConfigDict(
             dict(pred='mixed', mask_thr=0.5, flip=False, max_crops=64,
                  refine=None))
+        unknown = sorted(set(test_cfg or {}) - set(TEST_CFG_KEYS))
+        if unknown:
+            raise ValueError(f'test_cfg has unknown key(s) {unknown}; the '
+                             f'known keys are {list(TEST_CFG_KEYS)}')
         self.test_cfg.update(test_cfg or {})
         self._check_pred(self.test_cfg.pred)
 
@@ -352,7 +360,9 @@ class BoxCaseg(BaseModel):
         Each image's crops are forwarded on their own (in chunks of
         ``test_cfg.max_crops``), so a box's prediction does not depend on
         which other images share the batch; ``test_cfg.flip`` averages the
-        logits of the crops and of their horizontal flips.
+        logits of the crops and of their horizontal flips. ``inputs`` may be
+        a ``CropBatch`` (crops cut a chunk at a time, see
+        :class:`BoxCasegDataPreprocessor`).
         """
         if data_samples is None:
             data_samples = [
@@ -376,7 +386,8 @@ class BoxCaseg(BaseModel):
     def predict_probs(self, crops: Tensor) -> np.ndarray:
         """``[K, 3, h, w]`` normalised crops -> ``(K, h, w)`` float32
         probabilities (``test_cfg``: ``pred``, ``flip``, ``max_crops``,
-        ``autocast``)."""
+        ``autocast``). ``crops`` not yet cut (a ``CropBatch``) are loaded
+        ``max_crops`` at a time."""
         h, w = crops.shape[-2:]
         out = np.zeros((len(crops), h, w), dtype=np.float32)
         step = int(self.test_cfg.get('max_crops', 64))
@@ -388,6 +399,8 @@ class BoxCaseg(BaseModel):
         dtype = dtypes[autocast]
         for lo in range(0, len(crops), step):
             x = crops[lo:lo + step]
+            if not isinstance(x, Tensor):
+                x = x.load()  # cut and normalised now (CropBatch)
             with torch.autocast(
                     x.device.type, dtype=dtype, enabled=dtype is not None):
                 logits = self.predict_logits(x)

@@ -30,10 +30,13 @@ def test_tight_crops_are_the_box_regions_resized():
     # floor / ceil of the float box (structures.box_regions)
     assert out['regions'].tolist() == [[3, 4, 26, 20], [10, 0, 40, 30]]
     assert out['crop_regions'].tolist() == out['regions'].tolist()
-    assert out['crops'].shape == (2, 12, 16, 3)
+    # crops are cut when loaded, as [K, 3, h, w]
+    assert out['crops'].shape == (2, 3, 12, 16)
     ref = cv2.resize(img[4:20, 3:26], (16, 12),
                      interpolation=cv2.INTER_LINEAR)
-    np.testing.assert_array_equal(out['crops'][0], ref)
+    first = out['crops'][0:1].load()[0].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(first, ref)
+    assert out['crops'][1:2].load().shape == (1, 3, 12, 16)
 
 
 def test_context_widens_the_window_not_the_box():
@@ -48,7 +51,7 @@ def test_context_widens_the_window_not_the_box():
 
 def test_no_image_or_no_crops():
     out = BoxCrops(scale=8)(_results(None, [[0, 0, 4, 4]]))
-    assert not out['valid'].any() and out['crops'].shape == (0, 8, 8, 3)
+    assert not out['valid'].any() and out['crops'].shape == (0, 3, 8, 8)
     img = np.zeros((10, 10, 3), np.uint8)
     out = BoxCrops(scale=None)(_results(img, [[0, 0, 4, 4], [2, 2, 9, 9]]))
     assert out['regions'].shape == (2, 4) and out['crops'].shape[0] == 2

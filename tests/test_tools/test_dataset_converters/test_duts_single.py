@@ -152,3 +152,47 @@ def test_link_dir_inside_the_input_is_refused_before_work(tmp_path):
         duts.main([str(root), '--out', str(tmp_path / 'l.txt'),
                    '--link-dir', str(root / 'DUTS-Single')])
     assert not (tmp_path / 'l.txt').exists()
+
+
+def _one_line_exit(argv, *names):
+    with pytest.raises(SystemExit) as info:
+        duts.main(argv)
+    msg = info.value.code
+    assert isinstance(msg, str) and msg.startswith('error: ')
+    assert '\n' not in msg
+    for name in names:
+        assert str(name) in msg, (name, msg)
+    return msg
+
+
+def test_out_a_folder_and_link_dir_a_file_are_refused_before_work(
+        tmp_path, capsys):
+    root = _make_duts(tmp_path / 'DUTS-TR')
+    folder = tmp_path / 'lists'
+    folder.mkdir()
+    _one_line_exit([str(root), '--out', str(folder)], '--out', folder,
+                   'is a folder')
+    afile = tmp_path / 'afile'
+    afile.write_text('keep me')
+    out = tmp_path / 'l.txt'
+    _one_line_exit([str(root), '--out', str(out), '--link-dir', str(afile)],
+                   '--link-dir', afile, 'is a file')
+    _one_line_exit(
+        [str(root), '--out', str(out), '--link-dir', str(afile / 'sub')],
+        '--link-dir', afile, 'is a file')
+    assert not out.exists() and afile.read_text() == 'keep me'
+    assert 'kept' not in capsys.readouterr().out  # refused before the work
+
+
+def test_every_image_rejected_is_an_error_and_writes_nothing(tmp_path):
+    """As the VOC converter: no kept image is no result (exit non-zero)."""
+    root = _make_duts(tmp_path / 'DUTS-TR')
+    for stem in ('a_one', 'c_speck'):  # the two images that would be kept
+        (root / 'DUTS-TR-Mask' / f'{stem}.png').unlink()
+    out = tmp_path / 'l.txt'
+    link = tmp_path / 'single'
+    msg = _one_line_exit(
+        [str(root), '--out', str(out), '--link-dir', str(link)],
+        'none of the 8 images', root, 'missing mask 3', 'empty 2')
+    assert 'nothing was written' in msg
+    assert not out.exists() and not link.exists()

@@ -227,3 +227,24 @@ def test_every_image_skipped_is_an_error_and_out_dir_a_file(tmp_path):
     with pytest.raises(SystemExit, match='is a file'):
         voc.main(['--voc-root', str(vroot), '--out-dir',
                   str(tmp_path / 'afile'), '--splits', 'val'])
+
+
+def test_an_output_under_a_file_or_a_folder_in_its_place(tmp_path):
+    """One line before any work: --out-dir below a file, or a folder where
+    the output json goes."""
+    vroot, _ = _make_tree(tmp_path)
+    (tmp_path / 'afile').write_text('keep me')
+    for out_dir in (tmp_path / 'afile' / 'ann', tmp_path / 'afile'):
+        with pytest.raises(SystemExit) as info:
+            voc.main(['--voc-root', str(vroot), '--out-dir', str(out_dir),
+                      '--splits', 'val'])
+        msg = info.value.code
+        assert msg.startswith('error: --out-dir ') and '\n' not in msg
+        assert str(tmp_path / 'afile') in msg and 'is a file' in msg
+    assert (tmp_path / 'afile').read_text() == 'keep me'
+    (tmp_path / 'ann' / 'voc_2012_val.json').mkdir(parents=True)
+    with pytest.raises(SystemExit) as info:
+        voc.main(['--voc-root', str(vroot), '--out-dir',
+                  str(tmp_path / 'ann'), '--splits', 'val'])
+    msg = info.value.code
+    assert 'voc_2012_val.json is a folder' in msg and '\n' not in msg
