@@ -18,11 +18,15 @@ def load_config(config: str,
     """Read a config for a tool: options merged, launcher and work dir set.
 
     The work dir is ``work_dir``, else the config's, else
-    ``./work_dirs/<config name>``. A missing file ends the tool with a
-    one-line message.
+    ``./work_dirs/<config name>``.
+
+    Raises:
+        UserError: the config file does not exist (a tool decorated with
+            ``exit_on_user_error`` ends with this one line).
     """
     if not osp.isfile(config):
-        raise SystemExit(f'config file not found: {config}')
+        from .user_errors import UserError
+        raise UserError(f'config file not found: {config}')
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options is not None:

@@ -1,9 +1,14 @@
 """The shared one-line exit of the tools and its path checks."""
+import os.path as osp
+import sys
+
 import pytest
 
 from mmboxcaseg.structures.coco_index import CocoFormatError
 from mmboxcaseg.utils import (UserError, check_dir, check_out_file,
                               config_errors, exit_on_user_error, make_dir)
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def test_user_errors_exit_in_one_line_after_finally_and_bugs_do_not():
@@ -60,3 +65,22 @@ def test_folders_and_files_in_the_way(tmp_path):
     check_dir(str(tmp_path / 'not' / 'yet'), '--out-dir')  # may be made
     check_out_file(str(tmp_path / 'not' / 'yet.txt'), '--out')
     assert not (tmp_path / 'not').exists()
+
+
+def test_load_config_raises_a_user_error_not_system_exit(tmp_path):
+    """A library function does not end the process: the tools do."""
+    from mmboxcaseg.utils import UserError
+    from mmboxcaseg.utils.launch import load_config
+    missing = str(tmp_path / 'nope.py')
+    with pytest.raises(UserError, match='config file not found: .*nope.py'):
+        load_config(missing)
+
+
+def test_train_py_names_a_missing_config_in_one_line(tmp_path):
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+    from tools.train import main
+    with pytest.raises(SystemExit) as err:
+        main([str(tmp_path / 'nope.py')])
+    assert str(err.value) == f'error: config file not found: ' \
+        f'{tmp_path / "nope.py"}'
