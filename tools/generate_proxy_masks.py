@@ -52,9 +52,9 @@ def parse_args(argv=None):
     p.add_argument(
         '--drop-thr',
         type=float,
-        default=0.95,
+        default=0.0,
         help='ignore masks whose proxy box agreement is below this'
-        ' (0 ignores none; default 0.95)')
+        " (default 0: keep every mask; the paper's drop: 0.95)")
     p.add_argument(
         '--agreement',
         default='snapped',
@@ -98,6 +98,12 @@ def parse_args(argv=None):
         action='store_true',
         help='read images whose file_name is absolute or leaves --img-root')
     p.add_argument(
+        '--allow-bad-input',
+        action='store_true',
+        help='go on when most boxes stick out of their image (boxes in '
+        'x1,y1,x2,y2?) or most images are missing (--img-root one level '
+        'off?); otherwise that stops the run')
+    p.add_argument(
         '--local_rank',
         '--local-rank',
         type=int,
@@ -132,7 +138,8 @@ def main(argv=None) -> int:
         nproc=args.nproc,
         progress=not args.no_progress,
         keep_parts=args.keep_parts,
-        allow_outside_root=args.allow_outside_root)
+        allow_outside_root=args.allow_outside_root,
+        allow_bad_input=args.allow_bad_input)
     resume = (f'rerun the same command with --resume to go on from the '
               f'images done so far (kept in {opts.parts_dir})')
     try:

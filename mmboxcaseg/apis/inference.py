@@ -80,7 +80,9 @@ def segment_boxes(model,
         image (str | Path | np.ndarray | PIL.Image.Image): image file, or an
             ``H x W`` / ``H x W x 3`` / ``H x W x 4`` uint8 array.
         boxes: ``(N, 4)`` (or ``(4,)``) xyxy boxes in image pixels; a box
-            that is not 4 finite numbers gets an empty mask (``bad_box``).
+            that is not 4 finite numbers gets an empty mask (``bad_box``);
+            ``x2 < x1`` or ``y2 < y1`` (``x, y, w, h`` boxes?) an empty
+            mask and a ``UserWarning`` naming the likely mistake.
         channel_order (str): ``'bgr'`` (as OpenCV loads) or ``'rgb'``.
         return_scores (bool): also return the ``(N,)`` mask scores.
 

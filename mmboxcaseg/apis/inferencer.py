@@ -16,15 +16,20 @@ Every input box gets a result, in input order, with its id: a mask and a
 score, or a skip reason. Boxes follow the converter's rules
 (:func:`~mmboxcaseg.structures.coco_index.parse_box_list`,
 :func:`~mmboxcaseg.structures.coco_index.box_skip_codes`): a box that is not
-4 finite numbers is ``bad_box``, not an error. An image's boxes are cropped,
-predicted and turned into masks ``chunk_size`` at a time, so the memory of a
-step does not grow with the number of boxes.
+4 finite numbers is ``bad_box``, not an error. Boxes that look like the
+other format (``x, y, w, h`` arrays with ``x2 < x1``, a json's boxes that
+fit their image only as ``x1, y1, x2, y2``) get a ``UserWarning`` naming
+the likely mistake (the converter's rule:
+:func:`~mmboxcaseg.structures.coco_index.box_format_doubt`). An image's
+boxes are cropped, predicted and turned into masks ``chunk_size`` at a
+time, so the memory of a step does not grow with the number of boxes.
 """
 import copy
 import json
 import logging
 import os
 import os.path as osp
+import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -39,6 +44,7 @@ from mmboxcaseg.datasets.image_files import image_size
 from mmboxcaseg.datasets.transforms import read_image
 from mmboxcaseg.structures import empty_rle, encode_masks, paste_masks
 from mmboxcaseg.structures.coco_index import (MAX_PIXELS, SKIP_REASONS,
+                                              box_format_doubt,
                                               box_skip_codes, index_coco,
                                               parse_box_list, parse_boxes)
 
@@ -470,6 +476,8 @@ class BoxCasegInferencer(BaseInferencer):
         for k, (inp, b) in enumerate(zip(inputs, boxes)):
             path = inp if isinstance(inp, str) else None
             bxs = as_boxes(b, f'image {path or k}')
+            _warn_format(box_format_doubt(bxs, 0, 0, fmt='xyxy'),
+                         f'image {path or k}', 'are skipped as empty_box')
             out.append(
                 _Item(k, None if path else inp, path, k, bxs,
                       list(range(len(bxs))), [None] * len(bxs)))
@@ -501,6 +509,9 @@ class BoxCasegInferencer(BaseInferencer):
 
     def _items_from_coco(self, ann_file: str, boxes, img_root) -> list:
         index = index_coco(ann_file, need_categories=False)
+        if not isinstance(boxes, str):
+            _warn_format(index.format_doubt(), ann_file,
+                         'are clipped to their image')
         root = osp.dirname(ann_file) if img_root is None else img_root
         dets = _detections_by_image(boxes, index) if isinstance(boxes, str) \
             else None
@@ -514,6 +525,8 @@ class BoxCasegInferencer(BaseInferencer):
 
     def _items_matched(self, inputs: list, ann_file: str) -> list:
         index = index_coco(ann_file, need_categories=False)
+        _warn_format(index.format_doubt(), ann_file,
+                     'are clipped to their image')
         members = _positions_by_image(index)
         by_name = {}
         for k, e in enumerate(index.images):
@@ -628,6 +641,15 @@ def _ndim(boxes) -> int:
         return np.ndim(boxes)
     except ValueError:  # rows of different lengths: one image's boxes
         return 2
+
+
+def _warn_format(doubt, where: str, then: str) -> None:
+    """Warn when boxes look like another format than the one expected
+    (:meth:`~mmboxcaseg.structures.coco_index.BoxFormatDoubt.mistake`):
+    the masks would be those of other boxes."""
+    mistake = doubt.mistake()
+    if mistake:
+        warnings.warn(f'{where}: {mistake}; they {then}', stacklevel=2)
 
 
 def _xyxy(xywh: np.ndarray) -> np.ndarray:

@@ -1,21 +1,24 @@
 """Merge the shards' part files into the output json, in input order.
 
 The output is the input json with, for every non-crowd annotation,
-``segmentation`` replaced in place by the proxy RLE and ``proxy_agreement``
-and ``mask_ignored`` set (appended when new); crowd annotations and every
-other field are copied as they are. It is written as a stream (one
+``segmentation`` replaced in place by the proxy RLE, ``proxy_agreement``,
+``mask_ignored`` and ``score`` set, and ``area`` and ``iscrowd`` added where
+missing (appended when new); crowd annotations and every other field are
+copied as they are. It is written as a stream (one
 annotation at a time, each looked up in the part files by offset), to a
 temporary file in the output's folder that replaces the output at the end.
 """
 import json
+import math
 import os
 import os.path as osp
 from collections import Counter
 from contextlib import ExitStack
 from typing import Dict, List
 
-from mmboxcaseg.structures.coco_index import SKIP_REASONS, CocoIndex
-from mmboxcaseg.structures.coco_masks import empty_rle
+from mmboxcaseg.structures.coco_index import (SKIP_REASONS, CocoIndex,
+                                              parse_box_list)
+from mmboxcaseg.structures.coco_masks import empty_rle, rle_area
 from .options import writing
 from .part_file import PartState, dumps, iter_records
 
@@ -101,6 +104,19 @@ class PartIndex:
         return json.loads(f.readline())
 
 
+def proxy_area(ann: dict, rle: dict) -> float:
+    """The ``area`` of a proxy annotation whose input has none: the mask's
+    pixels, or the box's ``w * h`` where the mask is empty (0 when the box
+    does not parse): mmdet's ``CocoDataset`` drops an instance of area 0,
+    box included."""
+    pixels = rle_area(rle)
+    if pixels:
+        return pixels
+    w, h = (float(v) for v in parse_box_list([ann.get('bbox')])[0, 2:])
+    area = w * h
+    return area if w > 0 and h > 0 and math.isfinite(area) else 0.0
+
+
 def assemble_output(inp: CocoIndex, index: PartIndex, out: str) -> dict:
     """Write the output json and gather what the report needs.
 
@@ -150,6 +166,10 @@ def assemble_output(inp: CocoIndex, index: PartIndex, out: str) -> dict:
                 new['segmentation'] = rec['segmentation']
                 new['proxy_agreement'] = rec['proxy_agreement']
                 new['mask_ignored'] = rec['mask_ignored']
+                new['score'] = rec.get('score', 0.0)
+                if 'area' not in new:
+                    new['area'] = proxy_area(ann, rec['segmentation'])
+                new.setdefault('iscrowd', 0)
                 f.write(dumps(new))
                 acc['agreement'].append(rec['proxy_agreement'])
                 acc['ignored'].append(rec['mask_ignored'])

@@ -35,7 +35,7 @@ class ProxySettings:
             has one.
     """
     merge: bool = True
-    drop_thr: float = 0.95
+    drop_thr: float = 0.0
     agreement: str = 'snapped'
     tolerance: float = 1.0
     with_gt: bool = True

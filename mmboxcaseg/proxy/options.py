@@ -24,9 +24,12 @@ class ProxyOptions:
 
     ``generator`` is ``boxcaseg`` (needs ``config`` and ``checkpoint``, or
     ``random_weights``), ``boxfill``, ``grabcut`` or a model config dict;
-    ``drop_thr=0`` and ``merge=False`` switch drop and merge off; ``nproc``
+    ``drop_thr=0`` (the default: every mask kept; the paper drops below
+    0.95) and ``merge=False`` switch drop and merge off; ``nproc``
     local processes or ``launcher='pytorch'`` (torchrun) shard the images;
-    ``report`` defaults to ``<out without .json>.report.json``.
+    ``report`` defaults to ``<out without .json>.report.json``;
+    ``allow_bad_input`` goes on where most boxes stick out of their image
+    or most images are missing (:mod:`.input_check`).
     """
     ann_file: str
     img_root: str
@@ -37,7 +40,7 @@ class ProxyOptions:
     random_weights: bool = False
     cfg_options: Optional[dict] = None
     refine: bool = False
-    drop_thr: float = 0.95
+    drop_thr: float = 0.0
     agreement: str = 'snapped'
     merge: bool = True
     batch_size: int = 4
@@ -51,6 +54,7 @@ class ProxyOptions:
     progress: bool = True
     keep_parts: bool = False
     allow_outside_root: bool = False
+    allow_bad_input: bool = False
     with_gt: bool = True
     backend_args: Optional[dict] = field(default=None)
 

@@ -31,6 +31,7 @@ from mmengine.registry import FUNCTIONS
 from mmboxcaseg.datasets.samplers.shard_sampler import SHARD_IMAGE_COST
 from mmboxcaseg.structures.coco_index import CocoFormatError, file_sha1
 from .image_records import ProxySettings
+from .input_check import check_input
 from .options import (ProxyInputError, ProxyOptions, check_options,
                       stale_temporaries, writing)
 from .part_file import header_mismatch, part_path, remove_parts, scan_part
@@ -437,6 +438,7 @@ def generate_proxy_masks(opts: ProxyOptions) -> Optional[dict]:
         ProxyInputError: a user error, with a message naming the item.
     """
     check_options(opts)
+    check_input(opts)
     rank = int(os.environ.get('RANK', 0)) if opts.launcher == 'pytorch' \
         else 0
     world = int(os.environ.get('WORLD_SIZE', 1)) \

@@ -74,7 +74,7 @@ class ProxyMaskWriter(BoxMaskMetric):
                  resume: bool = False,
                  header: Optional[dict] = None,
                  merge: bool = True,
-                 drop_thr: float = 0.95,
+                 drop_thr: float = 0.0,
                  agreement: str = 'snapped',
                  with_gt: bool = True,
                  num_workers: int = 1,

@@ -110,6 +110,16 @@ class CocoIndex:
         code = int(self.skip[pos])
         return SKIP_REASONS[code - 1] if code else None
 
+    def format_doubt(self) -> 'BoxFormatDoubt':
+        """:func:`box_format_doubt` of the non-crowd boxes of known
+        images, as the json gives them."""
+        use = np.flatnonzero(~self.crowd & (self.ann_image >= 0))
+        hw = np.array([[e.height, e.width] for e in self.images] + [[0, 0]],
+                      dtype=np.float64)[self.ann_image[use]]
+        return box_format_doubt(
+            parse_boxes([self.annotations[k] for k in use]), hw[:, 0],
+            hw[:, 1])
+
 
 def file_sha1(path: str, chunk: int = 1 << 24) -> str:
     """sha1 of a file, read in chunks."""
@@ -335,6 +345,77 @@ def box_skip_codes(boxes: np.ndarray, height, width):
                            np.stack([w, h, w, h], axis=1)[known])
     boxes[~ok] = np.nan
     return codes, boxes, clipped
+
+
+# boxes that fit their image only when read in the other format: above this
+# share of the usable boxes the format is likely wrong
+FORMAT_DOUBT_SHARE = 0.25
+
+
+@dataclass
+class BoxFormatDoubt:
+    """How boxes fit their images, to tell a box format given by mistake.
+
+    ``usable``: boxes :func:`box_skip_codes` keeps whose image size is
+    known; ``clipped``: of those, the ones sticking out of the image (the
+    ``box_clipped`` rule); ``swapped``: of those, ones that fit when read
+    as ``x1, y1, x2, y2`` (xywh input only); ``inverted``: boxes with
+    ``x2 < x1`` or ``y2 < y1`` (xyxy input only: an ``x, y, w, h`` box read
+    as xyxy whose size is smaller than its corner); ``total``: all boxes.
+    """
+    fmt: str
+    total: int
+    usable: int
+    clipped: int
+    swapped: int = 0
+    inverted: int = 0
+
+    def mistake(self) -> Optional[str]:
+        """The likely mistake in words, or None when the boxes look right."""
+        if self.fmt == 'xyxy':
+            if not self.inverted:
+                return None
+            return (f'{self.inverted} of {self.total} boxes have x2 < x1 or '
+                    'y2 < y1: they look like COCO x,y,width,height, but '
+                    'x1,y1,x2,y2 boxes are expected (x2 = x + width, '
+                    'y2 = y + height)')
+        if self.swapped <= FORMAT_DOUBT_SHARE * self.usable:
+            return None
+        return (f'{self.swapped} of {self.usable} boxes fit their image '
+                'only when read as x1,y1,x2,y2: the boxes are likely '
+                'x1,y1,x2,y2, but COCO\'s bbox is x,y,width,height (width = '
+                'x2 - x1, height = y2 - y1)')
+
+
+def box_format_doubt(boxes, height, width,
+                     fmt: str = 'xywh') -> BoxFormatDoubt:
+    """Count the signs of boxes given in the wrong format.
+
+    Args:
+        boxes: ``(N, 4)`` boxes as given: COCO ``x, y, w, h`` (``fmt=
+            'xywh'``) or ``x1, y1, x2, y2`` (``fmt='xyxy'``).
+        height, width: scalars or ``(N,)`` arrays of each box's image size
+            (0 when unknown).
+    """
+    b = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    if fmt == 'xywh':
+        xyxy = np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+    else:
+        xyxy = b
+    codes, _, clipped = box_skip_codes(xyxy, height, width)
+    n = len(b)
+    h = np.broadcast_to(np.asarray(height, dtype=np.float64), (n, ))
+    usable = (codes == 0) & (h > 0)
+    doubt = BoxFormatDoubt(fmt, n, int(usable.sum()), int(clipped.sum()))
+    if fmt == 'xywh':
+        as_xyxy, _, as_xyxy_clipped = box_skip_codes(b, height, width)
+        doubt.swapped = int(
+            (clipped & (as_xyxy == 0) & ~as_xyxy_clipped).sum())
+    else:
+        with np.errstate(invalid='ignore'):
+            doubt.inverted = int(((b[:, 2] < b[:, 0]) |
+                                  (b[:, 3] < b[:, 1])).sum())
+    return doubt
 
 
 def _check_annotation_ids(anns: list, ann_file: str) -> None:

@@ -116,6 +116,14 @@ def empty_rle(height: int, width: int) -> dict:
     return {'size': [height, width], 'counts': rle['counts'].decode('ascii')}
 
 
+def rle_area(rle: dict) -> int:
+    """Pixels of a compressed RLE (``counts`` a str), read from its runs:
+    the mask is not decoded."""
+    if not rle['counts']:
+        return 0  # empty_rle(0, 0)
+    return int(mask_utils.area(dict(rle, counts=rle['counts'].encode())))
+
+
 def decode_rle(rle: dict) -> np.ndarray:
     """``(H, W)`` bool mask of one RLE."""
     if isinstance(rle.get('counts'), list):

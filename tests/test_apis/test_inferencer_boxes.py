@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmboxcaseg.apis import BoxCasegInferencer, init_segmentor
+from mmboxcaseg.apis import (BoxCasegInferencer, init_segmentor,
+                             segment_boxes)
 from mmboxcaseg.models.segmentors import BoxCaseg
 from mmboxcaseg.structures import decode_rle
 from mmboxcaseg.structures.coco_index import MAX_PIXELS, index_coco
@@ -237,3 +238,42 @@ def test_numeric_strings_are_bad_boxes_as_in_the_converter(model, tmp_path):
     assert saved['ann_ids'] == [0, 1]
     assert saved['skipped'] == ['bad_box', None]
     assert saved['boxes'][0] == [None] * 4
+
+
+def test_xywh_boxes_given_as_xyxy_are_named(model, tmp_path):
+    """x, y, w, h boxes given to the x1, y1, x2, y2 API: a warning names
+    the likely mistake; every box still gets its result (inverted boxes
+    are empty_box skips)."""
+    image = random_image(40, 40, 2)
+    xywh = [[20, 25, 10, 8], [5, 5, 10, 10]]
+    with pytest.warns(UserWarning, match=r'1 of 2 boxes .*x,y,width,height'):
+        out = BoxCasegInferencer(model)(image, boxes=xywh)['predictions'][0]
+    assert out['skipped'] == ['empty_box', None]
+    with pytest.warns(UserWarning, match='x1,y1,x2,y2'):
+        segment_boxes(model, image, np.array(xywh[:1], dtype=float))
+    # xyxy boxes: no warning
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UserWarning)
+        BoxCasegInferencer(model)(image, boxes=[[5, 5, 15, 15]])
+
+
+def test_xyxy_boxes_in_a_coco_json_are_named(model, tmp_path):
+    """A COCO json (x, y, w, h) holding x1, y1, x2, y2 boxes: the
+    converter's rule warns (structures.box_format_doubt)."""
+    cv2.imwrite(str(tmp_path / 'a.png'), random_image(40, 40, 3))
+    anns = [
+        dict(id=k, image_id=1, category_id=1, bbox=b) for k, b in enumerate(
+            [[20, 25, 35, 38], [22, 10, 30, 30], [5, 5, 10, 10]])
+    ]
+    ann = tmp_path / 'ann.json'
+    ann.write_text(
+        json.dumps(
+            dict(
+                images=[dict(id=1, file_name='a.png', height=40, width=40)],
+                annotations=anns,
+                categories=[dict(id=1, name='a')])))
+    with pytest.warns(UserWarning, match='2 of 3 boxes .*x1,y1,x2,y2'):
+        BoxCasegInferencer(model)(str(ann))
+    with pytest.warns(UserWarning, match='2 of 3 boxes .*x1,y1,x2,y2'):
+        BoxCasegInferencer(model)(str(tmp_path / 'a.png'), boxes=str(ann))

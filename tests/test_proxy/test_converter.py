@@ -39,11 +39,12 @@ def test_fields_order_and_crowd_kept(dataset, tmp_path):
         if a['iscrowd']:
             assert b == a  # passed through unchanged
             continue
-        assert list(b) == list(a) + ['proxy_agreement', 'mask_ignored']
+        new = ['proxy_agreement', 'mask_ignored', 'score']
+        new += [] if 'area' in a else ['area']  # an input area is kept
+        assert list(b) == list(a) + new
         assert {
             k: v
-            for k, v in b.items()
-            if k not in ('segmentation', 'proxy_agreement', 'mask_ignored')
+            for k, v in b.items() if k != 'segmentation' and k not in new
         } == {
             k: v
             for k, v in a.items() if k != 'segmentation'
@@ -281,3 +282,97 @@ def test_stage3_reads_what_stage2_wrote_for_bad_boxes(tmp_path):
                  for i in range(len(ds)))
     assert ids == [1, 2, 3]
     assert ds.skipped_annotations == {'bad_box': 3, 'missing_key': 1}
+
+
+def test_output_of_minimal_input_loads_in_coco_readers(tmp_path):
+    """An input of only id / image_id / category_id / bbox gets ``area``
+    (mask pixels; the box's w * h where the mask is empty), ``iscrowd`` 0
+    and ``score``: pycocotools, mmdet's CocoDataset and ProxyCocoDataset
+    load it."""
+    from mmdet.datasets import CocoDataset
+    from pycocotools.coco import COCO
+
+    from mmboxcaseg.datasets import ProxyCocoDataset
+
+    def box(i, img, xywh):
+        return dict(id=i, image_id=img, category_id=1, bbox=xywh)
+
+    coco = dict(
+        images=[dict(id=1, file_name='a.png', width=16, height=12)],
+        annotations=[
+            box(1, 1, [0, 0, 4, 4]),  # wholly covered by 2 and 3: empty
+            box(2, 1, [0, 0, 4, 2]),
+            box(3, 1, [0, 2, 4, 2]),
+            box(4, 1, [6, 3, 5, 6]),
+            box(5, 1, [100, 100, 5, 5]),  # outside the image: skipped
+            box(6, 9, [1, 1, 2, 3]),  # no such image: skipped
+        ],
+        categories=[dict(id=1, name='a')])
+    ann, imgs = make_dataset(tmp_path, coco)
+    out = tmp_path / 'proxy.json'
+    run(ann, imgs, out)
+    anns = {a['id']: a for a in load(out)['annotations']}
+    for i, a in anns.items():
+        assert list(a)[:4] == ['id', 'image_id', 'category_id', 'bbox']
+        assert a['iscrowd'] == 0 and isinstance(a['score'], float)
+    pixels = {i: int(decode(a['segmentation']).sum())
+              for i, a in anns.items() if i != 6}
+    assert pixels == {1: 0, 2: 8, 3: 8, 4: 30, 5: 0}
+    assert {i: a['area'] for i, a in anns.items()} == {
+        1: 16.0, 2: 8, 3: 8, 4: 30, 5: 25.0, 6: 6.0}
+    # box fill is sure of its masks (1, before the merge); skipped: 0
+    assert {i: a['score'] for i, a in anns.items()} == {
+        1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.0, 6: 0.0}
+
+    api = COCO(str(out))
+    assert sorted(api.getAnnIds(imgIds=[1])) == [1, 2, 3, 4, 5]
+    assert api.annToMask(api.anns[4]).sum() == 30
+    kw = dict(ann_file=str(out), data_prefix=dict(img=str(imgs) + '/'),
+              metainfo=dict(classes=('a', )), lazy_init=False, pipeline=[])
+    for cls in (CocoDataset, ProxyCocoDataset):
+        ds = cls(**kw)
+        assert len(ds) == 1
+        # the box outside the image is dropped by both, the rest kept
+        assert len(ds.get_data_info(0)['instances']) == 4, cls
+
+
+def test_default_keeps_every_mask(tmp_path):
+    """The default drops nothing: the literal agreement of ann 8 (0.7) would
+    be dropped at the paper's 0.95, and is kept."""
+    from mmboxcaseg.proxy.image_records import ProxySettings
+    from tools.generate_proxy_masks import parse_args
+    assert ProxySettings().drop_thr == 0.0
+    assert parse_args(['--ann-file', 'a', '--img-root', 'b', '--out',
+                       'c']).drop_thr == 0.0
+    ann, imgs = _known_iou_dataset(tmp_path)
+    report = run(ann, imgs, tmp_path / 'out.json', agreement='literal')
+    out = {a['id']: a for a in load(tmp_path / 'out.json')['annotations']}
+    assert out[8]['proxy_agreement'] == pytest.approx(0.7)
+    assert not any(a.get('mask_ignored') for a in out.values())
+    assert report['drop_thr'] == 0.0 and report['dropped'] == 0
+
+
+def test_warning_when_most_masks_are_dropped(tmp_path, capsys):
+    # 1 of the 3 masks (ann 8) is dropped at 0.95: above the share
+    ann, imgs = _known_iou_dataset(tmp_path)
+    report = run(ann, imgs, tmp_path / 'out.json', drop_thr=0.95,
+                 agreement='literal')
+    assert report['dropped'] == 1 and report['processed'] == 3
+    printed = capsys.readouterr().out
+    warn = [ln for ln in printed.splitlines() if ln.startswith('warning:')]
+    assert len(warn) == 1, printed
+    assert '1 of 3 proxy masks (33 %)' in warn[0]
+    assert 'mask loss ignores' in warn[0]
+    assert '81 %' in warn[0] and '9.6 segm AP' in warn[0]
+    assert '--drop-thr 0 keeps every mask' in warn[0]
+
+
+def test_no_warning_below_the_share(dataset, tmp_path, capsys):
+    # 1 of the 5 masks (ann 8) is dropped at 0.95: 20 %, below the share
+    ann, imgs = dataset
+    report = run(ann, imgs, tmp_path / 'out.json', drop_thr=0.95,
+                 agreement='literal')
+    assert report['dropped'] == 1 and report['processed'] == 5
+    printed = capsys.readouterr().out
+    assert 'proxy masks' in printed  # the report was printed
+    assert 'warning:' not in printed

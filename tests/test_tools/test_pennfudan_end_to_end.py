@@ -241,3 +241,12 @@ def test_proxy_options_reach_the_proxy_generation(tmp_path, monkeypatch):
     assert boxcaseg[boxcaseg.index('--checkpoint') + 1] == str(ckpt)
     assert '--refine' not in boxcaseg
     assert '--cfg-options' not in seen['proxy_boxfill']
+
+
+def test_paper_drop_run_asks_for_the_drop():
+    """Run (b) is the paper's recipe: it names the drop, whatever the
+    converter's default."""
+    tool = _load_tool()
+    generator, flags = tool.PROXIES['boxcaseg_merge_drop']
+    assert generator == 'boxcaseg' and flags == ['--drop-thr', '0.95']
+    assert '--no-merge' not in flags

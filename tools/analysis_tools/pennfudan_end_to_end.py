@@ -53,7 +53,7 @@ RUNS = (
     ('e', 'GrabCut', 'grabcut'),
 )
 PROXIES = {
-    'boxcaseg_merge_drop': ('boxcaseg', []),
+    'boxcaseg_merge_drop': ('boxcaseg', ['--drop-thr', '0.95']),
     'boxcaseg': ('boxcaseg', ['--no-merge', '--drop-thr', '0']),
     'boxfill': ('boxfill', ['--no-merge', '--drop-thr', '0']),
     'grabcut': ('grabcut', ['--no-merge', '--drop-thr', '0']),
