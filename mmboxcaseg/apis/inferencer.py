@@ -316,12 +316,13 @@ class BoxCasegInferencer(BaseInferencer):
             if weights is None and meta_weights is None:
                 raise ValueError(
                     f'model {name!r} has no weights in model-index.yml: pass '
-                    'weights=CKPT (random weights give meaningless masks)')
+                    'weights=CKPT (the demo: --weights CKPT; random weights '
+                    'give meaningless masks)')
             if weights is None and not osp.isfile(meta_weights):
                 raise FileNotFoundError(
                     f'the weights of {name!r}, {meta_weights}, do not exist '
                     'yet: `make model` trains and writes them, or pass '
-                    'weights=CKPT')
+                    'weights=CKPT (the demo: --weights CKPT)')
             weights = weights or meta_weights
         self._built = built
         super().__init__(
