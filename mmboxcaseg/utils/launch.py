@@ -72,8 +72,8 @@ def shutdown_distributed() -> None:
     exit.
 
     With gloo, a process that reaches interpreter finalisation with the
-    group's C++ backend alive can abort (SIGABRT, "terminate called without
-    an active exception", torchrun's ``exitcode: -6``): the backend's worker
+    group's C++ backend alive can abort (SIGABRT, torchrun's
+    ``exitcode: -6``): the backend's worker
     threads (``pt_gloo_runloop``, ``gloo_tcp_loop``) are torn down while the
     interpreter is half gone, and work objects that reference Python objects
     need the GIL of a dying interpreter. ``destroy_process_group()`` alone
@@ -83,8 +83,10 @@ def shutdown_distributed() -> None:
     collects them during finalisation. So the cycles are collected first and
     the group destroyed second, which drops its last reference: the backend
     and its threads end here, while the interpreter is whole. The runner
-    must be unreachable by then (see :func:`run_runner`). It showed about
-    once in seven 2-process runs on a loaded machine, never on an idle one.
+    must be unreachable by then (see :func:`run_runner`). The race shows
+    rarely, more often on a loaded machine; the threads it needs are alive
+    at exit every time unless they are ended here (the 2-process tests'
+    exit probe checks that).
     """
     gc.collect()
     if dist.is_available() and dist.is_initialized():
