@@ -48,7 +48,8 @@ class ToyDataset(Dataset):
     def __getitem__(self, i):
         self.calls += 1
         if self.calls == self.fail_after:
-            raise RuntimeError(f'ToyDataset: draw {self.calls} fails on purpose')
+            raise RuntimeError(
+                f'ToyDataset: draw {self.calls} fails on purpose')
         return dict(inputs=self.x[i], data_samples=self.y[i])
 
 
