@@ -22,7 +22,8 @@ model = dict(
 
 # pedestrians are upright: photometric and scale jitter, no vertical flip
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # an image that does not decode skips its sample, counted (mmboxcaseg)
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
     dict(
         type='RandomResize',

@@ -16,7 +16,8 @@ model = dict(
         mask_head=dict(num_classes=len(classes))))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # an image that does not decode skips its sample, counted (mmboxcaseg)
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),

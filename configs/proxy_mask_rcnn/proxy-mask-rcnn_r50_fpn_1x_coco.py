@@ -27,7 +27,8 @@ model = dict(
         mask_head=dict(type='IgnoreAwareFCNMaskHead')))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # an image that does not decode skips its sample, counted (mmboxcaseg)
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=(1333, 800), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),

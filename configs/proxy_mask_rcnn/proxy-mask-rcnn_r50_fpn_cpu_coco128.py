@@ -39,7 +39,8 @@ model = dict(
     test_cfg=dict(rpn=dict(max_per_img=300)))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # an image that does not decode skips its sample, counted (mmboxcaseg)
+    dict(type='LoadImageOrSkip'),
     dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),

@@ -135,3 +135,37 @@ def test_pipeline_packs_mask_ignored(tmp_path):
     gt = ds[0]['data_samples'].gt_instances
     assert torch.equal(gt.mask_ignored, torch.tensor([True, False, False]))
     assert gt.masks.masks[0].sum() == 64
+
+
+@pytest.mark.parametrize('config', [
+    'proxy-mask-rcnn_r50_fpn_1x_coco.py',
+    'proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py',
+    'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py',
+    'proxy-mask-rcnn_effnet-lite0_fpn_cpu_synthetic.py'
+])
+def test_stage3_skips_an_image_that_does_not_decode(tmp_path, config):
+    """The Mask R-CNN configs' training pipeline skips (and counts) an image
+    whose header is valid but whose data is not, as stage 1 does, instead
+    of failing at whichever iteration draws it."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(root, 'configs', 'proxy_mask_rcnn', config))
+    anns = [_ann(1, 1, (1, 1, 9, 9)), _ann(2, 2, (3, 3, 20, 12))]
+    path = _write(tmp_path, anns)
+    data = json.loads(open(path).read())
+    data['images'].append(dict(id=2, file_name='b.jpg', height=H, width=W))
+    open(path, 'w').write(json.dumps(data))
+    cv2.imwrite(str(tmp_path / 'b.jpg'), np.full((H, W, 3), 99, np.uint8))
+    whole = (tmp_path / 'b.jpg').read_bytes()
+    (tmp_path / 'b.jpg').write_bytes(whole[:len(whole) // 2])  # truncated
+    ds = ProxyCocoDataset(
+        ann_file=path,
+        data_prefix=dict(img=str(tmp_path) + '/'),
+        metainfo=dict(classes=CLASSES),
+        pipeline=cfg.train_pipeline)
+    assert [ds.get_data_info(i)['img_id'] for i in range(2)] == [1, 2]
+    np.random.seed(0)  # mmengine draws the replacement with it
+    sample = ds[1]  # image 2: skipped, another sample drawn
+    assert sample['data_samples'].img_id == 1
