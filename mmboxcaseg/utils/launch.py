@@ -91,7 +91,6 @@ def shutdown_distributed() -> None:
     gc.collect()
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-    gc.collect()
 
 
 def run_runner(cfg: Config,

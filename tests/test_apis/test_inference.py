@@ -16,12 +16,6 @@ def random_image(h, w, seed):
         0, 256, (h, w, 3), dtype=np.uint8)
 
 
-@pytest.fixture
-def model(tiny_boxcaseg):
-    cfg, ckpt = tiny_boxcaseg
-    return init_segmentor(cfg, ckpt)
-
-
 def test_init_segmentor_round_trip_and_refusals(tiny_boxcaseg, tmp_path,
                                                 model):
     cfg, _ = tiny_boxcaseg

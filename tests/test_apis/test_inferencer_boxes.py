@@ -8,22 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from mmboxcaseg.apis import (BoxCasegInferencer, init_segmentor,
-                             segment_boxes)
+from mmboxcaseg.apis import BoxCasegInferencer, segment_boxes
 from mmboxcaseg.models.segmentors import BoxCaseg
 from mmboxcaseg.structures import decode_rle
 from mmboxcaseg.structures.coco_index import MAX_PIXELS, index_coco
-
-
-def random_image(h, w, seed):
-    return np.random.default_rng(seed).integers(
-        0, 256, (h, w, 3), dtype=np.uint8)
-
-
-@pytest.fixture
-def model(tiny_boxcaseg):
-    cfg, ckpt = tiny_boxcaseg
-    return init_segmentor(cfg, ckpt)
+from tests.test_apis.test_inference import random_image
 
 
 def many_boxes(n, h, w, seed=0):

@@ -81,23 +81,9 @@ def _alive(pid):
 
 def test_kill_9_of_the_parent_kills_its_workers_and_resume_finishes(
         tmp_path):
-    rng = np.random.default_rng(0)
-    images, anns = [], []
-    for k in range(24):  # GrabCut on 3 boxes of each: a few seconds a rank
-        write_image(tmp_path / 'imgs' / f'{k}.png', 120, 160, seed=k)
-        images.append(dict(id=k, file_name=f'{k}.png', height=120,
-                           width=160))
-        for j in range(3):
-            x, y = rng.uniform(0, 60, 2)
-            anns.append(dict(id=100 * k + j, image_id=k, category_id=1,
-                             bbox=[x, y, 60, 50], iscrowd=0))
-    ann = tmp_path / 'ann.json'
-    ann.write_text(json.dumps(dict(images=images, annotations=anns,
-                                   categories=[dict(id=1, name='a')])))
-    imgs, out = tmp_path / 'imgs', tmp_path / 'o.json'
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH',
-                                                            '')])
+    ann, imgs = _grabcut_set(tmp_path, 24)
+    out = tmp_path / 'o.json'
+    env = _env()
     cmd = [sys.executable, str(REPO / 'tools' / 'generate_proxy_masks.py'),
            '--ann-file', str(ann), '--img-root', str(imgs), '--out', str(out),
            '--generator', 'grabcut', '--nproc', '2', '--num-workers', '1',

@@ -1,38 +1,12 @@
 """Input that is wrong as a whole (boxes in another format, an image root
 one level off) stops the converter with one error instead of a json of
 empty or wrong masks; ``allow_bad_input`` goes on."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from mmboxcaseg.proxy import ProxyInputError, ProxyOptions, \
-    generate_proxy_masks
+from mmboxcaseg.proxy import ProxyInputError
 from tests.test_proxy.proxy_data import base_coco, make_dataset
-
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / \
-    'generate_proxy_masks.py'
-
-
-def cli_main(argv):
-    spec = importlib.util.spec_from_file_location('generate_proxy_masks', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
-
-
-def run(ann, imgs, out, **kw):
-    return generate_proxy_masks(
-        ProxyOptions(
-            ann_file=str(ann),
-            img_root=str(imgs),
-            out=str(out),
-            generator='boxfill',
-            num_workers=0,
-            post_threads=0,
-            progress=False,
-            **kw))
+from tests.test_proxy.test_bad_input import cli_main, run
 
 
 def xyxy_coco():
