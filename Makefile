@@ -15,9 +15,18 @@ test: setup
 demo: setup
 	$(PY) tools/run_demo.py --work-dir work_dirs/demo
 
+# the default model's data sets, each fetched when its folder is missing
+# (tools/misc/download_dataset.py); a machine that holds them links them
+# instead: ln -s /path/to/the/sets data
+MODEL_DATA := data/coco128/annotations.json data/davis345/masks data/sod204/masks
+
+$(MODEL_DATA): | setup
+	$(PY) tools/misc/download_dataset.py --dataset-name \
+	    $(word 2,$(subst /, ,$@)) --save-dir data --unzip
+
 # train the default model (~22 min alone on 2 CPU cores), then write $(MODEL) and
 # its sha256, which model-index.yml names (Inferencer, demo, converter)
-model: setup
+model: setup $(MODEL_DATA)
 	$(PY) tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
 	    --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
 	$(PY) tools/train.py $(MODEL_CONFIG) --work-dir work_dirs/model

@@ -39,8 +39,8 @@ def add_mim_extension():
     """Expose configs/, tools/ and model-index.yml under ``mmboxcaseg/.mim``.
 
     Editable installs (``pip install -e .`` / ``mim install -e .``) get
-    symlinks, so ``_base_ = ['mmboxcaseg::...']`` sees the live files; a
-    regular install or a wheel build copies them into the package.
+    symlinks, so ``mim`` and ``mmboxcaseg.config_path`` see the live files;
+    a regular install or a wheel build copies them into the package.
     """
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'symlink'

@@ -5,7 +5,7 @@ import mmengine
 from mmengine.utils import digit_version
 
 from .utils.checkpoint import register_safe_globals
-from .utils.mim import enable_mim_scope
+from .utils.shipped_configs import config_path
 from .version import __version__, version_info
 
 mmcv_minimum_version = '2.1.0'
@@ -33,7 +33,5 @@ _check('mmdet', mmdet.__version__, mmdet_minimum_version,
 # torch >= 2.6 loads checkpoints with weights_only=True: allow-list the types
 # MMEngine itself writes so that resuming works without disabling the check.
 register_safe_globals()
-# `_base_ = ['mmboxcaseg::...']` in configs outside this repository
-enable_mim_scope()
 
-__all__ = ['__version__', 'version_info']
+__all__ = ['__version__', 'version_info', 'config_path']

@@ -9,6 +9,7 @@ from mmdet.registry import DATA_SAMPLERS as MMDET_DATA_SAMPLERS
 from mmdet.registry import DATASETS as MMDET_DATASETS
 from mmdet.registry import EVALUATOR as MMDET_EVALUATOR
 from mmdet.registry import HOOKS as MMDET_HOOKS
+from mmdet.registry import LOG_PROCESSORS as MMDET_LOG_PROCESSORS
 from mmdet.registry import LOOPS as MMDET_LOOPS
 from mmdet.registry import METRICS as MMDET_METRICS
 from mmdet.registry import MODEL_WRAPPERS as MMDET_MODEL_WRAPPERS
@@ -43,7 +44,7 @@ DATASETS = Registry(
 DATA_SAMPLERS = Registry(
     'data sampler',
     parent=MMDET_DATA_SAMPLERS,
-    locations=['mmboxcaseg.datasets'])
+    locations=['mmboxcaseg.datasets', 'mmboxcaseg.proxy'])
 TRANSFORMS = Registry(
     'transform',
     parent=MMDET_TRANSFORMS,
@@ -75,7 +76,9 @@ PARAM_SCHEDULERS = Registry(
     locations=['mmboxcaseg.engine'])
 
 METRICS = Registry(
-    'metric', parent=MMDET_METRICS, locations=['mmboxcaseg.evaluation'])
+    'metric',
+    parent=MMDET_METRICS,
+    locations=['mmboxcaseg.evaluation', 'mmboxcaseg.proxy'])
 EVALUATOR = Registry(
     'evaluator', parent=MMDET_EVALUATOR, locations=['mmboxcaseg.evaluation'])
 
@@ -90,3 +93,6 @@ VISBACKENDS = Registry(
     'vis_backend',
     parent=MMDET_VISBACKENDS,
     locations=['mmboxcaseg.visualization'])
+# a child of each registry the Runner builds from, so that a build in scope
+# mmboxcaseg finds its registry (else MMEngine warns and falls back)
+LOG_PROCESSORS = Registry('log_processor', parent=MMDET_LOG_PROCESSORS)

@@ -82,7 +82,9 @@ def test_documented_command_is_valid(doc, line):
         if value.startswith(REPO_DIRS) and not PLACEHOLDER.match(
                 Path(value).name) and '<' not in value and '*' not in value:
             assert (ROOT / value).exists(), f'{doc}: {value} does not exist'
-    if script.endswith('.sh'):
+    if script == 'tools/dist_proxy.sh':  # NUM_PROCS, the converter's flags
+        path, args = ROOT / 'tools' / 'generate_proxy_masks.py', args[1:]
+    elif script.endswith('.sh'):
         return
     spec = importlib.util.spec_from_file_location('doc_tool', path)
     module = importlib.util.module_from_spec(spec)
@@ -103,8 +105,6 @@ def test_docs_have_commands():
 
 def test_the_quick_ones_run(tmp_path):
     py = sys.executable
-    subprocess.run([py, 'tools/misc/export_configs.py', '--check'],
-                   cwd=ROOT, check=True, capture_output=True)
     subprocess.run([
         py, 'tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py',
         '--out', str(tmp_path / 'lite0.pth')

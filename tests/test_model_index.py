@@ -40,3 +40,15 @@ def test_each_model_names_its_own_backbone():
             assert arch == ['HRNetV2-W48'] and 'w48' in text.lower()
         else:
             assert arch[0] in ('ResNet-50', 'ResNet-101'), m['Name']
+
+
+def test_no_two_configs_are_the_same_config():
+    """A config that only renames another would be one model listed twice
+    (loaded configs compared, comments and file names aside)."""
+    from mmengine.config import Config
+    seen = {}
+    for m in _models():
+        cfg = Config.fromfile(osp.join(ROOT, m['Config'])).to_dict()
+        key = repr(sorted(cfg.items(), key=lambda kv: kv[0]))
+        assert key not in seen, f"{m['Config']} equals {seen.get(key)}"
+        seen[key] = m['Config']

@@ -26,3 +26,28 @@ def test_scope_reaches_ours_mmdet_and_mmpretrain():
     # mmpretrain's, by scope prefix
     hrnet = MODELS.build(dict(type='mmpretrain.HRNet', arch='w18'))
     assert type(hrnet).__module__.startswith('mmpretrain.')
+
+
+def test_runner_builds_are_quiet():
+    """What every tool run builds prints neither MMEngine's fallback
+    warning (``Failed to search registry with scope "mmboxcaseg"``, a
+    registry we lacked) nor setuptools' ``pkg_resources is deprecated``
+    (mmengine imports it; requirements pin a setuptools that does not
+    warn): a fresh interpreter with Python's default warning filters."""
+    import subprocess
+    import sys
+    code = '\n'.join([
+        'from mmengine.registry import DefaultScope, LOG_PROCESSORS',
+        'from mmengine.utils import get_installed_path',
+        'import mmengine.runner  # registers LogProcessor',
+        'import mmboxcaseg.registry',
+        "DefaultScope.get_instance('quiet', scope_name='mmboxcaseg')",
+        "LOG_PROCESSORS.build(dict(type='LogProcessor'))",
+        "print(get_installed_path('mmengine'))",
+    ])
+    proc = subprocess.run([sys.executable, '-c', code],
+                          capture_output=True, text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert 'Failed to search registry' not in out, out
+    assert 'pkg_resources' not in out, out

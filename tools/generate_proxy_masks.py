@@ -5,9 +5,7 @@ Examples::
     python tools/generate_proxy_masks.py --ann-file train.json \\
         --img-root data/coco --out train_proxy.json \\
         --config configs/boxcaseg/CFG.py --checkpoint boxcaseg.pth
-    python tools/generate_proxy_masks.py ... --generator boxfill --nproc 4
-    torchrun --nproc_per_node=2 tools/generate_proxy_masks.py ... \\
-        --launcher pytorch
+    bash tools/dist_proxy.sh 4 --ann-file train.json ... --generator boxfill
 
 See docs/proxy_masks.md.
 """
@@ -82,12 +80,22 @@ def parse_args(argv=None):
         action='store_true',
         help='continue from the part files of a killed run')
     p.add_argument('--report', help='report json (default: next to --out)')
-    p.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     p.add_argument(
-        '--nproc',
-        type=int,
-        default=1,
-        help='local processes (without torchrun)')
+        '--val-ann-file',
+        help='COCO json with real masks: the written Mask R-CNN config '
+        'validates on it (default: no validation)')
+    p.add_argument(
+        '--val-img-root',
+        help='image folder of --val-ann-file (default: --img-root)')
+    p.add_argument(
+        '--mask-rcnn-base',
+        default=None,
+        help='our config (relative to configs/) the written Mask R-CNN '
+        'config inherits (default: the CPU recipe, proxy_mask_rcnn/'
+        'proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py)')
+    p.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    p.add_argument('--nproc', help=argparse.SUPPRESS, type=lambda _: p.error(
+        '--nproc is gone; N ranks: bash tools/dist_proxy.sh N <flags>'))
     p.add_argument('--no-progress', action='store_true')
     p.add_argument(
         '--keep-parts',
@@ -104,12 +112,95 @@ def parse_args(argv=None):
         'x1,y1,x2,y2?) or most images are missing (--img-root one level '
         'off?); otherwise that stops the run')
     p.add_argument(
+        '--show-dir',
+        help='after the run, write DIR/<image>.jpg (each mask: colour, '
+        'outline, score; dropped ones dashed) and DIR/lowest_scores.jpg '
+        '(the lowest-scoring masks, ascending)')
+    p.add_argument(
+        '--show-max',
+        type=int,
+        default=100,
+        help='overlays of at most this many images, the lowest image ids '
+        '(default 100; the contact sheet covers every image)')
+    p.add_argument(
+        '--show-lowest',
+        type=int,
+        default=24,
+        help='masks on the contact sheet (default 24)')
+    p.add_argument(
         '--local_rank',
         '--local-rank',
         type=int,
         default=0,
         help=argparse.SUPPRESS)
     return p.parse_args(argv)
+
+
+def check_stage3_args(args) -> None:
+    """The files the written Mask R-CNN config will name exist."""
+    import os.path as osp
+
+    from mmboxcaseg.proxy import ProxyInputError
+    from mmboxcaseg.proxy.mask_rcnn_config import (DEFAULT_BASE,
+                                                   MaskRCNNConfigError,
+                                                   shipped_config)
+    for flag, path, isit in (('--val-ann-file', args.val_ann_file,
+                              osp.isfile), ('--val-img-root',
+                                            args.val_img_root, osp.isdir)):
+        if path is not None and not isit(path):
+            raise ProxyInputError(f'{flag} {path}: not found')
+    try:
+        shipped_config(args.mask_rcnn_base or DEFAULT_BASE)
+    except MaskRCNNConfigError as e:
+        raise ProxyInputError(f'--mask-rcnn-base: {e}') from None
+
+
+def write_stage3_config(args) -> None:
+    """Write the Mask R-CNN config of the proxy json (see
+    mmboxcaseg/proxy/mask_rcnn_config.py) and say how to train it."""
+    import json
+
+    from mmboxcaseg.proxy import ProxyInputError
+    from mmboxcaseg.proxy.mask_rcnn_config import (DEFAULT_BASE,
+                                                   MaskRCNNConfigError,
+                                                   write_mask_rcnn_config)
+    with open(args.ann_file) as f:
+        cats = json.load(f).get('categories') or []
+    classes = [c.get('name', str(c.get('id'))) for c in cats]
+    try:
+        path = write_mask_rcnn_config(
+            args.out,
+            args.img_root,
+            classes,
+            base=args.mask_rcnn_base or DEFAULT_BASE,
+            val_ann_file=args.val_ann_file,
+            val_img_root=args.val_img_root)
+    except MaskRCNNConfigError as e:
+        raise ProxyInputError(str(e)) from None
+    print(f'Mask R-CNN config for these proxies: {path}\n'
+          f'  train it: python tools/train.py {path}')
+
+
+def check_show_dir(args) -> None:
+    """--show-dir can be a folder (checked before converting)."""
+    from mmboxcaseg.proxy import ProxyInputError
+    from mmboxcaseg.utils import UserError, check_dir
+    if args.show_dir:
+        try:
+            check_dir(args.show_dir, '--show-dir')
+        except UserError as e:
+            raise ProxyInputError(str(e)) from None
+
+
+def write_pictures(args) -> None:
+    """The --show-dir pictures of the written proxy json."""
+    from mmboxcaseg.visualization.proxy_pictures import write_proxy_pictures
+    done = write_proxy_pictures(args.out, args.img_root, args.show_dir,
+                                args.show_max, args.show_lowest)
+    skipped = len(done['unreadable'])
+    print(f'{done["overlays"]} overlays and a sheet of the '
+          f'{len(done["lowest"])} lowest-scoring masks in {args.show_dir}/'
+          + (f' ({skipped} unreadable images skipped)' if skipped else ''))
 
 
 def main(argv=None) -> int:
@@ -135,7 +226,6 @@ def main(argv=None) -> int:
         resume=args.resume,
         report=args.report,
         launcher=args.launcher,
-        nproc=args.nproc,
         progress=not args.no_progress,
         keep_parts=args.keep_parts,
         allow_outside_root=args.allow_outside_root,
@@ -143,7 +233,13 @@ def main(argv=None) -> int:
     resume = (f'rerun the same command with --resume to go on from the '
               f'images done so far (kept in {opts.parts_dir})')
     try:
-        generate_proxy_masks(opts)
+        check_stage3_args(args)  # before hours of conversion, not after
+        check_show_dir(args)
+        report = generate_proxy_masks(opts)
+        if report is not None:  # rank 0 of a finished run
+            write_stage3_config(args)
+            if args.show_dir:
+                write_pictures(args)
     except ProxyInputError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2

@@ -147,8 +147,7 @@ def main(argv=None):
     os.makedirs(proxy_dir, exist_ok=True)
     variants = [
         ('box fill', 'boxfill', ['--no-merge', '--drop-thr', '0']),
-        ('GrabCut', 'grabcut', ['--no-merge', '--drop-thr', '0', '--nproc',
-                                str(max(1, min(2, os.cpu_count() or 1)))]),
+        ('GrabCut', 'grabcut', ['--no-merge', '--drop-thr', '0']),
         ('BoxCaseg', 'boxcaseg', ['--no-merge', '--drop-thr', '0']),
         ('BoxCaseg + merge', 'boxcaseg', ['--drop-thr', '0']),
         (f'BoxCaseg + merge + drop {args.drop_thr:g}', 'boxcaseg',

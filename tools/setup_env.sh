@@ -66,7 +66,7 @@ fi
 
 # ---------------------------------------------------------------- 2. build tools
 CURRENT_STEP="install build tools"
-step "build tools (pip, setuptools<82, wheel, ninja)"
+step "build tools (pip, setuptools<80.9, wheel, ninja)"
 "${PIP[@]}" install -q --upgrade "pip>=23" || fail "could not upgrade pip"
 "${PIP[@]}" install -q -r requirements/build.txt || fail "could not install requirements/build.txt"
 # before mmcv is built: its setup.py then records opencv-python-headless (no libGL needed) as its dependency

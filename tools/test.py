@@ -14,6 +14,7 @@ from mmengine.config import DictAction
 
 from mmboxcaseg.utils import exit_on_user_error, register_all_modules
 from mmboxcaseg.utils.launch import load_config, run_runner
+from mmboxcaseg.utils.user_errors import UserError
 
 
 def parse_args(argv=None):
@@ -59,15 +60,15 @@ def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+        raise UserError(f'checkpoint not found: {args.checkpoint}')
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
-        raise SystemExit('--out must be a .pkl file')
+        raise UserError('--out must be a .pkl file')
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
     if args.show or args.show_dir:
         hook = cfg.default_hooks.get('visualization', None)
         if hook is None:
-            raise SystemExit('--show / --show-dir need '
+            raise UserError('--show / --show-dir need '
                              'default_hooks.visualization in the config')
         hook['draw'] = True
         hook['show'] = bool(args.show)

@@ -13,6 +13,7 @@ from mmengine.config import DictAction
 
 from mmboxcaseg.utils import exit_on_user_error, register_all_modules
 from mmboxcaseg.utils.launch import load_config, run_runner
+from mmboxcaseg.utils.user_errors import UserError
 
 
 def parse_args(argv=None):
@@ -64,7 +65,7 @@ def main(argv=None):
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or \
                 'base_batch_size' not in cfg.auto_scale_lr:
-            raise SystemExit('--auto-scale-lr needs `auto_scale_lr = dict('
+            raise UserError('--auto-scale-lr needs `auto_scale_lr = dict('
                              'enable=..., base_batch_size=...)` in the config')
         cfg.auto_scale_lr.enable = True
 
@@ -73,7 +74,7 @@ def main(argv=None):
         cfg.load_from = None
     elif args.resume is not None:
         if not osp.isfile(args.resume):
-            raise SystemExit(f'checkpoint to resume from not found: '
+            raise UserError(f'checkpoint to resume from not found: '
                              f'{args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume

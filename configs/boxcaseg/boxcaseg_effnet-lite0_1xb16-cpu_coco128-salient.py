@@ -1,5 +1,5 @@
 # BoxCaseg on a CPU: EfficientNet-Lite0, coco128 boxes + the davis345 and
-# sod204 salient sets (../shared/data), 9 box + 7 salient crops of 160 px
+# sod204 salient sets (data), 9 box + 7 salient crops of 160 px
 # per batch, an iteration-based poly schedule; evaluated on coco128's GT
 # masks. The recipe was chosen by measurement on coco128 and PennFudan
 # (docs/model_zoo.md, "Levers"); each choice below says what it does.

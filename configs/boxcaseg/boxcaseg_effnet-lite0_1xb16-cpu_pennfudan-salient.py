@@ -1,11 +1,11 @@
 # The CPU recipe of boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py with
-# PennFudan's train-split boxes (../shared/data/pennfudan, 339 pedestrians)
+# PennFudan's train-split boxes (data/pennfudan, 339 pedestrians)
 # as the box set; validation predicts every box of the set (423) and scores
 # the masks against its GT masks, which training never sees.
 # tools/analysis_tools/pennfudan_end_to_end.py trains this segmentor.
 _base_ = ['./boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py']
 
-data_root = '../shared/data/pennfudan/'
+data_root = 'data/pennfudan/'
 box_set = dict(
     type='BoxCropDataset',
     data_root=data_root,

@@ -11,7 +11,11 @@ pretrained = 'checkpoints/efficientnet_lite0_mmboxcaseg.pth'
 model = dict(
     backbone=dict(
         _delete_=True,
-        type='EfficientNetLite0',
+        type='mmpretrain.TIMMBackbone',
+        model_name='efficientnet_lite0',
+        features_only=True,
+        out_indices=(1, 2, 3, 4),
+        pretrained=False,
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
     neck=dict(in_channels=[24, 40, 112, 320]))

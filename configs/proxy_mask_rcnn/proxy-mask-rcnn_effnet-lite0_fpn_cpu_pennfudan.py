@@ -1,4 +1,4 @@
-# Proxy Mask R-CNN on PennFudan pedestrians (../shared/data/pennfudan), sized
+# Proxy Mask R-CNN on PennFudan pedestrians (data/pennfudan), sized
 # for a 2-core CPU: ImageNet EfficientNet-Lite0 + a 64-wide FPN, one class.
 # Trained on the train split (136 images) with the masks of `train_ann_file`
 # (real masks for the fully supervised reference, or a proxy file from
@@ -8,7 +8,7 @@
 # runs the five trainings of the comparison with this config.
 _base_ = ['./proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py']
 
-data_root = '../shared/data/pennfudan/'
+data_root = 'data/pennfudan/'
 train_ann_file = data_root + 'annotations_train.json'  # or a proxy json
 val_ann_file = data_root + 'annotations_val.json'
 classes = ('pedestrian', )

@@ -8,14 +8,14 @@
 # Timings: docs/model_zoo.md.
 #
 #   python tools/generate_proxy_masks.py \
-#       --ann-file ../shared/data/coco128/annotations.json \
-#       --img-root ../shared/data/coco128 \
+#       --ann-file data/coco128/annotations.json \
+#       --img-root data/coco128 \
 #       --out work_dirs/proxy/coco128_proxy.json
 #   OMP_NUM_THREADS=1 python tools/train.py \
 #       configs/proxy_mask_rcnn/proxy-mask-rcnn_r50_fpn_cpu_coco128.py
 _base_ = ['./proxy-mask-rcnn_r50_fpn_1x_coco.py']
 
-data_root = '../shared/data/coco128/'  # images + annotations.json (real GT)
+data_root = 'data/coco128/'  # images + annotations.json (real GT)
 proxy_ann_file = 'work_dirs/proxy/coco128_proxy.json'  # from the project root
 max_iters = 300
 img_scale = (512, 512)

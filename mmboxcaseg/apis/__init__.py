@@ -1,4 +1,4 @@
-from .inference import init_segmentor, segment_boxes
-from .inferencer import BoxCasegInferencer
+from .inference import init_segmentor
+from .inferencer import BoxCasegInferencer, segment_boxes
 
 __all__ = ['BoxCasegInferencer', 'init_segmentor', 'segment_boxes']

@@ -1,4 +1,4 @@
-"""Boxes -> masks with a trained BoxCaseg segmentor, in two calls."""
+"""A trained BoxCaseg segmentor from its config and checkpoint."""
 import copy
 from pathlib import Path
 from typing import Optional, Union
@@ -64,37 +64,3 @@ def init_segmentor(config: Union[str, Path, Config],
         flush_denormals()  # subnormal floats make CPU inference crawl
     model.cfg = config
     return model.to(device).eval()
-
-
-def segment_boxes(model,
-                  image,
-                  boxes,
-                  channel_order: str = 'bgr',
-                  return_scores: bool = False):
-    """Full-image masks of the boxes of one image.
-
-    The one-line helper on top of :class:`BoxCasegInferencer`.
-
-    Args:
-        model (BoxCaseg): the segmentor (e.g. from :func:`init_segmentor`).
-        image (str | Path | np.ndarray | PIL.Image.Image): image file, or an
-            ``H x W`` / ``H x W x 3`` / ``H x W x 4`` uint8 array.
-        boxes: ``(N, 4)`` (or ``(4,)``) xyxy boxes in image pixels; a box
-            that is not 4 finite numbers gets an empty mask (``bad_box``);
-            ``x2 < x1`` or ``y2 < y1`` (``x, y, w, h`` boxes?) an empty
-            mask and a ``UserWarning`` naming the likely mistake.
-        channel_order (str): ``'bgr'`` (as OpenCV loads) or ``'rgb'``.
-        return_scores (bool): also return the ``(N,)`` mask scores.
-
-    Returns:
-        np.ndarray: ``(N, H, W)`` bool, False outside each box (and all
-        False for a box that is empty or outside the image); with
-        ``return_scores`` a tuple ``(masks, scores)``.
-    """
-    from .inferencer import BoxCasegInferencer
-    inferencer = BoxCasegInferencer(model)
-    if isinstance(image, Path):
-        image = str(image)
-    out = inferencer(
-        image, boxes=boxes, channel_order=channel_order)['predictions'][0]
-    return (out['masks'], out['scores']) if return_scores else out['masks']

@@ -31,6 +31,7 @@ import os
 import os.path as osp
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -47,6 +48,7 @@ from mmboxcaseg.structures.coco_index import (MAX_PIXELS, SKIP_REASONS,
                                               box_format_doubt,
                                               box_skip_codes, index_coco,
                                               parse_box_list, parse_boxes)
+from .inference import init_segmentor
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 # masks asked for as one (N, H, W) bool array; above, mask_format='rle'
@@ -339,7 +341,6 @@ class BoxCasegInferencer(BaseInferencer):
     def _init_model(self, cfg, weights, device):
         if self._built is not None:
             return self._built.eval()
-        from .inference import init_segmentor
         return init_segmentor(cfg, weights, device=device or 'cpu')
 
     def _init_pipeline(self, cfg) -> Compose:
@@ -751,4 +752,39 @@ def find_model(name: str):
                      'model-index.yml (`mim search mmboxcaseg` lists them)')
 
 
-__all__ = ['BoxCasegInferencer', 'as_bgr', 'as_boxes', 'find_model']
+def segment_boxes(model,
+                  image,
+                  boxes,
+                  channel_order: str = 'bgr',
+                  return_scores: bool = False):
+    """Full-image masks of the boxes of one image.
+
+    The one-line helper on top of :class:`BoxCasegInferencer`.
+
+    Args:
+        model (BoxCaseg): the segmentor (e.g. from :func:`init_segmentor`).
+        image (str | Path | np.ndarray | PIL.Image.Image): image file, or an
+            ``H x W`` / ``H x W x 3`` / ``H x W x 4`` uint8 array.
+        boxes: ``(N, 4)`` (or ``(4,)``) xyxy boxes in image pixels; a box
+            that is not 4 finite numbers gets an empty mask (``bad_box``);
+            ``x2 < x1`` or ``y2 < y1`` (``x, y, w, h`` boxes?) an empty
+            mask and a ``UserWarning`` naming the likely mistake.
+        channel_order (str): ``'bgr'`` (as OpenCV loads) or ``'rgb'``.
+        return_scores (bool): also return the ``(N,)`` mask scores.
+
+    Returns:
+        np.ndarray: ``(N, H, W)`` bool, False outside each box (and all
+        False for a box that is empty or outside the image); with
+        ``return_scores`` a tuple ``(masks, scores)``.
+    """
+    inferencer = BoxCasegInferencer(model)
+    if isinstance(image, Path):
+        image = str(image)
+    out = inferencer(
+        image, boxes=boxes, channel_order=channel_order)['predictions'][0]
+    return (out['masks'], out['scores']) if return_scores else out['masks']
+
+
+__all__ = [
+    'BoxCasegInferencer', 'as_bgr', 'as_boxes', 'find_model', 'segment_boxes'
+]

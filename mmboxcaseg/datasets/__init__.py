@@ -5,12 +5,12 @@ from . import transforms  # noqa: F401  (registers the transforms)
 from .box_crop_dataset import BoxCropDataset
 from .box_image_dataset import BoxImageDataset
 from .salient_dataset import SalientDataset
-from .samplers import ProxyShardSampler, RatioBatchSampler
+from .samplers import RatioBatchSampler
 from .synthetic import SYNTHETIC_CLASSES, generate_synthetic_dataset
 
 __all__ = [
     'BoxCropDataset', 'BoxImageDataset', 'SalientDataset',
-    'RatioBatchSampler', 'ProxyShardSampler', 'SYNTHETIC_CLASSES',
+    'RatioBatchSampler', 'SYNTHETIC_CLASSES',
     'generate_synthetic_dataset'
 ]
 

@@ -8,8 +8,8 @@ from mmdet.datasets import CocoDataset
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
-from mmboxcaseg.proxy.drop import is_dropped
 from mmboxcaseg.registry import DATASETS
+from mmboxcaseg.structures.box_agreement import is_dropped
 from mmboxcaseg.structures.coco_index import (SKIP_REASONS, box_skip_codes,
                                               parse_boxes)
 from .synthetic import SYNTHETIC_CLASSES, SYNTHETIC_PALETTE
@@ -39,7 +39,7 @@ class ProxyCocoDataset(CocoDataset):
     Args:
         agreement_thr (float, optional): re-decide the drop at load time:
             ``mask_ignored = proxy_agreement < agreement_thr`` (the one rule,
-            :func:`mmboxcaseg.proxy.drop.is_dropped`), so a sweep
+            :func:`mmboxcaseg.structures.is_dropped`), so a sweep
             over thresholds needs no new proxy file. Every annotation must then
             carry ``proxy_agreement``. None (default) uses the file's
             ``mask_ignored``.

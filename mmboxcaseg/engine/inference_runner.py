@@ -1,14 +1,14 @@
 """A Runner for distributed inference: no DDP around the model."""
 import torch.nn as nn
 from mmengine.device import get_device
-from mmengine.runner import Runner
 
 from mmboxcaseg.registry import RUNNERS
+from .quiet_runner import QuietRunner
 
 
 @RUNNERS.register_module()
-class InferenceRunner(Runner):
-    """MMEngine's ``Runner`` that never wraps the model in DDP.
+class InferenceRunner(QuietRunner):
+    """A :class:`QuietRunner` that never wraps the model in DDP.
 
     A distributed ``Runner`` wraps every model in
     ``MMDistributedDataParallel``, which refuses a model without trainable
@@ -16,7 +16,7 @@ class InferenceRunner(Runner):
     nothing to synchronise in a test run. Proxy-mask runs
     (``tools/generate_proxy_masks.py``) set ``runner_type='InferenceRunner'``;
     everything else (process group, data sharding, hooks, logging) is
-    MMEngine's.
+    :class:`QuietRunner`'s.
     """
 
     def wrap_model(self, model_wrapper_cfg, model: nn.Module) -> nn.Module:

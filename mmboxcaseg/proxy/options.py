@@ -25,8 +25,8 @@ class ProxyOptions:
     ``generator`` is ``boxcaseg`` (needs ``config`` and ``checkpoint``, or
     ``random_weights``), ``boxfill``, ``grabcut`` or a model config dict;
     ``drop_thr=0`` (the default: every mask kept; the paper drops below
-    0.95) and ``merge=False`` switch drop and merge off; ``nproc``
-    local processes or ``launcher='pytorch'`` (torchrun) shard the images;
+    0.95) and ``merge=False`` switch drop and merge off;
+    ``launcher='pytorch'`` (torchrun) shards the images over the ranks;
     ``report`` defaults to ``<out without .json>.report.json``;
     ``allow_bad_input`` goes on where most boxes stick out of their image
     or most images are missing (:mod:`.input_check`).
@@ -50,7 +50,6 @@ class ProxyOptions:
     resume: bool = False
     report: Optional[str] = None
     launcher: str = 'none'
-    nproc: int = 1
     progress: bool = True
     keep_parts: bool = False
     allow_outside_root: bool = False
@@ -162,15 +161,12 @@ def check_options(opts: ProxyOptions) -> None:
     if opts.agreement not in ('snapped', 'literal'):
         raise ProxyInputError(f'--agreement must be snapped or literal, got '
                               f'{opts.agreement!r}')
-    if int(opts.batch_size) < 1 or int(opts.nproc) < 1 or \
-            int(opts.num_workers) < 0 or int(opts.post_threads) < 0:
-        raise ProxyInputError('--batch-size and --nproc must be >= 1, '
-                              '--num-workers and --post-threads >= 0')
+    if int(opts.batch_size) < 1 or int(opts.num_workers) < 0 or \
+            int(opts.post_threads) < 0:
+        raise ProxyInputError('--batch-size must be >= 1, --num-workers and '
+                              '--post-threads >= 0')
     if opts.launcher not in ('none', 'pytorch'):
         raise ProxyInputError(f'unknown --launcher {opts.launcher!r}')
-    if opts.launcher == 'pytorch' and opts.nproc != 1:
-        raise ProxyInputError('--nproc is for local runs; with torchrun set '
-                              '--nproc_per_node instead')
     if opts.launcher == 'pytorch' and ('RANK' not in os.environ
                                        or 'WORLD_SIZE' not in os.environ):
         raise ProxyInputError('--launcher pytorch needs RANK and WORLD_SIZE '

@@ -12,7 +12,7 @@ line::
 Lines of an image are written with one ``write`` and flushed. After a kill,
 :func:`scan_part` finds the last complete image (ignoring a truncated last
 line or an image without its closing line) and :class:`PartWriter` cuts the
-file there and appends; :class:`~mmboxcaseg.datasets.ProxyShardSampler`
+file there and appends; :class:`~mmboxcaseg.proxy.ProxyShardSampler`
 starts after the last complete image. A box's mask does not depend on the
 other images of its batch (:meth:`BoxCaseg.predict`), so a resumed shard
 writes exactly the lines an uninterrupted one would.

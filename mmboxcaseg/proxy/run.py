@@ -7,12 +7,12 @@ checks the options, takes the output's lock, and runs
     (LoadBoxImage, BoxCrops, PackBoxImageInputs) -> the model's predict
     (BoxCaseg, or the box-fill / GrabCut baselines) -> ProxyMaskWriter
 
-with MMEngine's ``Runner.test()``: in this process, in ``--nproc`` local
-processes (started here, killed with this one), or as one rank of a
-``torchrun`` (``--launcher pytorch``). Each rank takes every W-th image
-(:class:`ProxyShardSampler`); ``--resume`` starts each rank after the last
-image its part file holds complete. The same evaluation path scores the
-segmentor in ``tools/test.py``: only the evaluator differs.
+with MMEngine's ``Runner.test()``: in this process, or as one rank of a
+``torchrun`` (``--launcher pytorch``; ``tools/dist_proxy.sh`` starts
+one). Each rank takes every W-th image (:class:`ProxyShardSampler`);
+``--resume`` starts each rank after the last image its part file holds
+complete. The same evaluation path scores the segmentor in
+``tools/test.py``: only the evaluator differs.
 """
 import copy
 import glob
@@ -21,20 +21,19 @@ import os
 import os.path as osp
 import signal
 import socket
-import sys
 import time
 from typing import Optional
 
 from mmengine.config import Config
 from mmengine.registry import FUNCTIONS
 
-from mmboxcaseg.datasets.samplers.shard_sampler import SHARD_IMAGE_COST
+from mmboxcaseg.evaluation.functional.image_records import ProxySettings
 from mmboxcaseg.structures.coco_index import CocoFormatError, file_sha1
-from .image_records import ProxySettings
 from .input_check import check_input
 from .options import (ProxyInputError, ProxyOptions, check_options,
                       stale_temporaries, writing)
 from .part_file import header_mismatch, part_path, remove_parts, scan_part
+from .shard_sampler import SHARD_IMAGE_COST
 from .writer import part_header
 
 
@@ -192,11 +191,10 @@ def run_rank(opts: ProxyOptions) -> None:
         raise ProxyInputError(str(e)) from None
 
 
-# ----------------------------------------------------------- processes
+# ------------------------------------------------------- loader workers
 def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this process when its parent dies (a killed
-    ``--nproc`` parent or torchrun agent, or a killed rank, leaves no
-    worker behind)."""
+    """Ask Linux to kill this process when its parent dies (a killed rank
+    leaves no data loader worker behind)."""
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
@@ -219,85 +217,6 @@ def loader_worker_init(worker_id: int, parent: int) -> None:
     deterministic, so MMEngine's seeding worker_init_fn is not needed.
     """
     _die_with_parent(parent)
-
-
-def _child(opts: ProxyOptions, rank: int, world: int, port: int,
-           parent: int) -> None:
-    """Body of a ``--nproc`` process: one torchrun-like rank."""
-    _die_with_parent(parent)
-    os.environ.update(
-        MASTER_ADDR='127.0.0.1',
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        WORLD_SIZE=str(world),
-        LOCAL_WORLD_SIZE=str(world))
-    if 'OMP_NUM_THREADS' not in os.environ:
-        import torch
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
-    child_opts = copy.copy(opts)
-    child_opts.launcher, child_opts.nproc = 'pytorch', 1
-    try:
-        run_rank(child_opts)
-    except ProxyInputError as e:
-        with open(osp.join(opts.parts_dir, f'error-{rank:05d}.txt'),
-                  'w') as f:
-            f.write(str(e))
-        print(f'rank {rank}: {e}', file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:  # Ctrl-C reached the group: the parent says it
-        sys.exit(130)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def _run_local_processes(opts: ProxyOptions) -> None:
-    """``opts.nproc`` ranks in fresh processes (``spawn``: a forked child of
-    a process whose OpenMP / OpenCV pools have run can deadlock)."""
-    import multiprocessing as mp
-    n = int(opts.nproc)
-    ctx = mp.get_context('spawn')
-    port = _free_port()
-    procs = [
-        ctx.Process(
-            target=_child, args=(opts, r, n, port, os.getpid()))
-        for r in range(n)
-    ]
-    failed = []
-    try:
-        for p in procs:
-            p.start()
-        for r, p in enumerate(procs):
-            p.join()
-            if p.exitcode:
-                failed.append((r, p.exitcode))
-    except BaseException:  # Ctrl-C: no rank goes on writing without us
-        for p in procs:
-            if p.is_alive():
-                p.kill()
-                p.join()
-        raise
-    if failed:
-        for p in procs:
-            if p.is_alive():
-                p.kill()
-        msgs = []
-        for r, _ in failed:
-            path = osp.join(opts.parts_dir, f'error-{r:05d}.txt')
-            if osp.isfile(path):
-                with open(path) as f:
-                    msgs.append(f.read())
-                os.remove(path)
-        if msgs:
-            raise ProxyInputError(msgs[0])
-        raise RuntimeError('rank process(es) failed: ' +
-                           ', '.join(f'rank {r} (exit code {c})'
-                                     for r, c in failed) +
-                           '; fix the cause and rerun with --resume')
 
 
 # ------------------------------------------------------------------ lock
@@ -442,7 +361,7 @@ def generate_proxy_masks(opts: ProxyOptions) -> Optional[dict]:
     rank = int(os.environ.get('RANK', 0)) if opts.launcher == 'pytorch' \
         else 0
     world = int(os.environ.get('WORLD_SIZE', 1)) \
-        if opts.launcher == 'pytorch' else int(opts.nproc)
+        if opts.launcher == 'pytorch' else 1
     lock = RunLock(opts.lock_path, opts.out) if rank == 0 else None
     start = time.perf_counter()
     if lock is not None:
@@ -455,18 +374,14 @@ def generate_proxy_masks(opts: ProxyOptions) -> Optional[dict]:
                 os.remove(tmp)
         os.makedirs(opts.parts_dir, exist_ok=True)
         if opts.resume:
-            _check_resume(opts, world, range(world) if opts.launcher ==
-                          'none' else [rank])
+            _check_resume(opts, world, [rank])
         elif rank == 0:
             # torchrun: the other ranks may already be writing theirs
             remove_parts(
                 opts.parts_dir,
                 keep_dir=True,
                 keep_world=world if opts.launcher == 'pytorch' else None)
-        if opts.launcher == 'none' and world > 1:
-            _run_local_processes(opts)
-        else:
-            run_rank(opts)
+        run_rank(opts)
     except ProxyInputError:
         if rank == 0 and not glob.glob(
                 osp.join(opts.parts_dir, 'part-*-of-*.jsonl')):

@@ -15,12 +15,12 @@ from typing import Dict, List, Optional
 from mmengine.dist import barrier, broadcast_object_list, get_dist_info
 from mmengine.logging import MessageHub, print_log
 
+from mmboxcaseg.evaluation.functional.image_records import ProxySettings
 from mmboxcaseg.evaluation.metrics.box_mask_metric import (SUMMARY_KEYS,
                                                            BoxMaskMetric)
 from mmboxcaseg.registry import METRICS
 from mmboxcaseg.structures.coco_index import MAX_PIXELS, index_coco
 from .assemble import PartIndex, assemble_output, atomic_write
-from .image_records import ProxySettings
 from .options import ProxyInputError, writing
 from .part_file import PartWriter, part_path, scan_part
 from .report import build_report, format_report

@@ -23,6 +23,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
+from mmboxcaseg.utils.user_errors import UserError
+
 # Why an annotation is not used (a proxy file gives it an empty mask and
 # mask_ignored=True). Codes are 1-based positions (0 = usable).
 SKIP_REASONS = (
@@ -48,8 +50,9 @@ MAX_PIXELS = 1 << 28  # 268 MP, e.g. 16384 x 16384
 MAX_MESSAGES = 5  # messages printed per reason; the rest are counted
 
 
-class CocoFormatError(ValueError):
-    """A COCO json that cannot be used at all (the message names the item)."""
+class CocoFormatError(UserError, ValueError):
+    """A COCO json that cannot be used at all (the message names the item):
+    a user error (a tool exits with it on one line) and a ``ValueError``."""
 
 
 @dataclass

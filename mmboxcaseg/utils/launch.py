@@ -121,9 +121,106 @@ def run_runner(cfg: Config,
         shutdown_distributed()
 
 
+# the data loaders each step reads
+STEP_LOADERS = dict(train=('train_dataloader', 'val_dataloader'),
+                    test=('test_dataloader', ))
+# what to run when a data set under data/ is missing
+FETCH_HINT = ('python tools/misc/download_dataset.py --dataset-name {name} '
+              '--save-dir data --unzip (on a machine that holds the sets: '
+              'ln -s /path/to/the/sets data)')
+
+
+def _data_paths(dataset, found: list) -> list:
+    """Every ``data_root`` and ``data_root``-joined ``ann_file`` of a data
+    set config, nested ones (``datasets=[...]``, ``dataset=...``)
+    included, in config order."""
+    if isinstance(dataset, dict):
+        root = dataset.get('data_root', None)
+        ann = dataset.get('ann_file', None)
+        if isinstance(root, str) and root:
+            found.append(root)
+        if isinstance(ann, str) and ann:
+            found.append(ann if osp.isabs(ann) or not isinstance(root, str)
+                         else osp.join(root, ann))
+        for value in dataset.values():
+            _data_paths(value, found)
+    elif isinstance(dataset, (list, tuple)):
+        for value in dataset:
+            _data_paths(value, found)
+    return found
+
+
+def check_data(cfg: Config, step: str) -> None:
+    """Stop before the runner is built when a data root or annotation file
+    that ``step`` reads does not exist, naming the path, the loader and
+    (for a set under ``data/``) the command that fetches it.
+
+    Raises:
+        UserError: the first missing path.
+    """
+    from .user_errors import UserError
+    for loader in STEP_LOADERS.get(step, ()):
+        dataset = (cfg.get(loader, None) or {}).get('dataset', None)
+        for path in _data_paths(dataset, []):
+            if osp.exists(path):
+                continue
+            parts = osp.normpath(path).split(osp.sep)
+            hint = ''
+            if len(parts) > 1 and parts[0] == 'data':
+                hint = '; fetch it: ' + FETCH_HINT.format(name=parts[1])
+            raise UserError(f'{loader}: data not found: {path}{hint}')
+
+
+# the tool that makes a local initial checkpoint our configs name
+MAKE_WEIGHTS = {
+    'efficientnet_lite0_mmboxcaseg.pth':
+    'python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py '
+    '--out {path}',
+}
+
+
+def _init_checkpoints(node, found: list) -> list:
+    """Every local ``checkpoint`` of a ``Pretrained`` init_cfg in
+    ``node`` (URLs and ``scheme://`` names are left to MMEngine)."""
+    if isinstance(node, dict):
+        ckpt = node.get('checkpoint', None)
+        if node.get('type', None) == 'Pretrained' and isinstance(
+                ckpt, str) and '://' not in ckpt:
+            found.append(ckpt)
+        for value in node.values():
+            _init_checkpoints(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _init_checkpoints(value, found)
+    return found
+
+
+def check_init_weights(cfg: Config, step: str) -> None:
+    """Stop before training when an initial checkpoint the model names
+    (``init_cfg=dict(type='Pretrained', checkpoint=...)``) is missing,
+    naming the tool that makes it or how to start from random weights.
+
+    Raises:
+        UserError: the first missing file.
+    """
+    if step != 'train':  # testing loads the trained weights over them
+        return
+    from .user_errors import UserError
+    for path in _init_checkpoints(cfg.get('model', None), []):
+        if osp.isfile(path):
+            continue
+        make = MAKE_WEIGHTS.get(osp.basename(path), None)
+        how = (f'make it: {make.format(path=path)}' if make else
+               'put it there, or pass --cfg-options '
+               'model.backbone.init_cfg=None to train from random weights')
+        raise UserError(f'initial weights not found: {path}; {how}')
+
+
 def _build_and_run(cfg: Config, step: str, checkpoint: Optional[str],
                    config_name: Optional[str]) -> None:
     from .user_errors import config_errors
+    check_data(cfg, step)
+    check_init_weights(cfg, step)
     with config_errors(config_name or cfg.filename or 'config'):
         runner = build_runner(cfg)
     if checkpoint is not None:
@@ -143,12 +240,15 @@ def flush_denormals() -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """``Runner.from_cfg``, or the registered runner of ``runner_type``."""
+    """The registered runner of ``runner_type``, else a
+    :class:`~mmboxcaseg.engine.QuietRunner` (its console leaves out the
+    environment and config dumps; the log file keeps them)."""
     flush_denormals()
+    from mmboxcaseg.registry import RUNNERS
     if 'runner_type' in cfg:
-        from mmboxcaseg.registry import RUNNERS
         return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    # by name: the registry imports mmboxcaseg.engine (a higher layer)
+    return RUNNERS.get('mmboxcaseg.QuietRunner').from_cfg(cfg)
 
 
 def load_weights(runner: Runner, checkpoint: str) -> None:

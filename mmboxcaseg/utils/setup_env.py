@@ -2,10 +2,17 @@ import datetime
 import warnings
 
 from mmengine import DefaultScope
+from mmengine.registry import Registry
+
+from mmboxcaseg import registry
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every mmboxcaseg (and mmdet) module into the registries.
+
+    Our modules are imported from the ``locations`` of our registries
+    (:mod:`mmboxcaseg.registry`), all at once instead of at each registry's
+    first look-up: this base layer names no package above it.
 
     Args:
         init_default_scope (bool): make ``mmboxcaseg`` the current default
@@ -17,12 +24,9 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         import mmdet.utils
         mmdet.utils.register_all_modules(init_default_scope=False)
 
-    import mmboxcaseg.datasets  # noqa: F401
-    import mmboxcaseg.engine  # noqa: F401
-    import mmboxcaseg.evaluation  # noqa: F401
-    import mmboxcaseg.models  # noqa: F401
-    import mmboxcaseg.proxy  # noqa: F401
-    import mmboxcaseg.visualization  # noqa: F401
+    for found in vars(registry).values():
+        if isinstance(found, Registry) and found.scope == 'mmboxcaseg':
+            found.import_from_location()
 
     if init_default_scope:
         never_created = DefaultScope.get_current_instance() is None \

@@ -13,15 +13,8 @@ import os.path as osp
 
 class UserError(Exception):
     """A file or setting a user gave that cannot be used (the message names
-    it and says why)."""
-
-
-def user_error_types() -> tuple:
-    """The exception types that are user errors: :class:`UserError` and its
-    subclasses, and :class:`CocoFormatError` (a COCO json that cannot be
-    used at all)."""
-    from mmboxcaseg.structures.coco_index import CocoFormatError
-    return UserError, CocoFormatError
+    it and says why); subclasses name the kind, e.g.
+    :class:`~mmboxcaseg.structures.CocoFormatError`."""
 
 
 def one_line(error: BaseException) -> str:
@@ -41,7 +34,7 @@ def exit_on_user_error(main):
     def wrapper(*args, **kwargs):
         try:
             return main(*args, **kwargs)
-        except user_error_types() as e:
+        except UserError as e:
             raise SystemExit(f'error: {one_line(e)}') from None
 
     return wrapper

@@ -8,16 +8,15 @@ from mmengine.visualization import Visualizer
 from mmboxcaseg.registry import VISUALIZERS
 from mmboxcaseg.structures import paste_masks
 from mmboxcaseg.structures.coco_masks import decode_rle, segmentation_to_rle
-
-PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200),
-           (245, 130, 48), (145, 30, 180), (70, 240, 240), (240, 50, 230),
-           (210, 245, 60), (250, 190, 212)]  # RGB
+from mmboxcaseg.visualization.instances import draw_instances
 
 
 @VISUALIZERS.register_module()
 class BoxMaskVisualizer(Visualizer):
-    """Draws a :class:`BoxImageDataset` prediction: every box, its mask and,
-    with ``draw_gt``, the GT masks beside it (left GT, right prediction).
+    """Draws a :class:`BoxImageDataset` prediction: every box, its mask
+    (:func:`~mmboxcaseg.visualization.instances.draw_instances`: a colour,
+    outline and score each) and, with ``draw_gt``, the GT masks beside it
+    (left GT, right prediction).
 
     Used by the visualization hook (``tools/test.py --show-dir DIR`` /
     ``--show``) and by :class:`~mmboxcaseg.apis.BoxCasegInferencer`. Images
@@ -25,28 +24,21 @@ class BoxMaskVisualizer(Visualizer):
 
     Args:
         name (str): instance name. Defaults to ``'visualizer'``.
-        alpha (float): mask opacity. Defaults to 0.5.
+        alpha (float): mask fill opacity. Defaults to 0.35.
         **kwargs: :class:`mmengine.visualization.Visualizer`'s.
     """
 
     def __init__(self,
                  name: str = 'visualizer',
-                 alpha: float = 0.5,
+                 alpha: float = 0.35,
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self.alpha = float(alpha)
 
-    def _draw(self, image: np.ndarray, masks: np.ndarray,
-              boxes: np.ndarray) -> np.ndarray:
-        self.set_image(image)
-        if len(masks):
-            colours = [PALETTE[k % len(PALETTE)] for k in range(len(masks))]
-            self.draw_binary_masks(masks, colors=colours, alphas=self.alpha)
-            self.draw_bboxes(
-                np.asarray(boxes, dtype=np.float64),
-                edge_colors=colours,
-                line_widths=2)
-        return self.get_image()
+    def _draw(self, image: np.ndarray, masks: np.ndarray, boxes: np.ndarray,
+              scores=None) -> np.ndarray:
+        return draw_instances(
+            image, masks, boxes, scores=scores, alpha=self.alpha)
 
     def draw_box_masks(self,
                        sample: dict,
@@ -73,9 +65,9 @@ class BoxMaskVisualizer(Visualizer):
         boxes = np.asarray(sample['boxes'], dtype=np.float64)[valid]
         if 'img' not in sample or sample['img'] is None:
             sample = dict(sample, img=np.ascontiguousarray(image[..., ::-1]))
-        masks, _, _ = sample_region_masks(sample)
+        masks, scores, _ = sample_region_masks(sample)
         pred = self._draw(image, paste_masks(masks, sample['regions'],
-                                             (h, w)), boxes)
+                                             (h, w)), boxes, scores)
         picture = pred
         gts = sample.get('segmentations', None)
         if draw_gt and gts:

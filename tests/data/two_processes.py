@@ -9,6 +9,7 @@ finalisation, which is what aborted ranks with SIGABRT (see
 ``mmboxcaseg.utils.launch.shutdown_distributed``); the abort itself is a
 race, the live thread is not.
 """
+import glob
 import os
 import socket
 import subprocess
@@ -34,6 +35,17 @@ def run_two_processes(cmd, tmp_path, timeout=300):
         probe's lines sorted by rank.
     """
     probe = tmp_path / 'exit-probe.txt'
+    proc = subprocess.run(cmd, cwd=ROOT, env=two_process_env(tmp_path),
+                          capture_output=True, text=True, timeout=timeout)
+    log = proc.stdout + proc.stderr
+    lines = sorted(probe.read_text().splitlines()) if probe.exists() else []
+    return proc, log, lines
+
+
+def two_process_env(tmp_path) -> dict:
+    """The environment :func:`run_two_processes` runs its command in (for
+    a command started with ``subprocess.Popen``)."""
+    probe = tmp_path / 'exit-probe.txt'
     env = dict(os.environ)
     env.update(
         PYTHON=sys.executable,
@@ -47,11 +59,7 @@ def run_two_processes(cmd, tmp_path, timeout=300):
         MMBOXCASEG_EXIT_PROBE=str(probe),
         PYTHONPATH=os.pathsep.join([ROOT, DATA, os.path.join(DATA, 'site'),
                                     os.environ.get('PYTHONPATH', '')]))
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-    log = proc.stdout + proc.stderr
-    lines = sorted(probe.read_text().splitlines()) if probe.exists() else []
-    return proc, log, lines
+    return env
 
 
 def check_clean_exit(proc, log, probe_lines):
@@ -63,3 +71,13 @@ def check_clean_exit(proc, log, probe_lines):
         raise AssertionError(
             f'exit status {proc.returncode}, exit probe {probe_lines} '
             f'(expected {clean}); the whole log is in the captured stdout')
+
+
+def log_files(work_dir) -> str:
+    """The text of every log file MMEngine wrote under ``work_dir`` (its
+    environment and config dumps are there, not on the console)."""
+    text = ''
+    for path in sorted(glob.glob(os.path.join(str(work_dir), '*', '*.log'))):
+        with open(path) as f:
+            text += f.read()
+    return text

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from mmboxcaseg.proxy import (aligned_box_iou, box_agreement,
-                              drop_by_box_agreement, mask_tight_boxes)
-from mmboxcaseg.structures import box_regions, paste_masks
+from mmboxcaseg.structures import (aligned_box_iou, box_agreement, box_regions,
+                                   drop_by_box_agreement, mask_tight_boxes,
+                                   paste_masks)
 
 
 def _mask(rows, cols, shape=(5, 5)):

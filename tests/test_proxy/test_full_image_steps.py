@@ -5,14 +5,14 @@ import importlib
 import numpy as np
 import pytest
 
-from mmboxcaseg.proxy.drop import drop_by_box_agreement
-from mmboxcaseg.proxy.image_records import ProxySettings, full_image_steps
-from mmboxcaseg.proxy.merge import merge_smaller_first
-from mmboxcaseg.structures import paste_masks
+from mmboxcaseg.evaluation.functional.image_records import (ProxySettings,
+                                                            full_image_steps)
+from mmboxcaseg.structures import (drop_by_box_agreement, merge_smaller_first,
+                                   paste_masks)
 from mmboxcaseg.structures.coco_masks import encode_masks
 
-# the module (the package exports its function of the same name)
-ir = importlib.import_module('mmboxcaseg.proxy.image_records')
+# the module (its function has the same name)
+ir = importlib.import_module('mmboxcaseg.evaluation.functional.image_records')
 
 
 def _case(n=9, h=23, w=31, seed=0):

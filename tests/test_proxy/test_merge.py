@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mmboxcaseg.proxy import merge_smaller_first
+from mmboxcaseg.structures import merge_smaller_first
 
 
 def _mask(rows, cols, shape=(5, 5)):

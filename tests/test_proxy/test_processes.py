@@ -1,4 +1,5 @@
-"""Process hygiene: one run per output, no orphans after a kill -9."""
+"""Process hygiene: one run per output, no orphans after a kill -9 or a
+Ctrl-C."""
 import json
 import os
 import signal
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from two_processes import (check_clean_exit, run_two_processes,
+                           two_process_env)
 
 from mmboxcaseg.proxy import ProxyInputError, ProxyOptions, generate_proxy_masks
 from mmboxcaseg.proxy.part_file import PartWriter, part_path
@@ -79,40 +83,92 @@ def _alive(pid):
         return False
 
 
-def test_kill_9_of_the_parent_kills_its_workers_and_resume_finishes(
+def _descendants(pid):
+    """The live processes below ``pid`` (torchrun starts each rank in a
+    session of its own, so they are not in its process group)."""
+    kids = _children(pid)
+    return kids + [d for k in kids for d in _descendants(k)]
+
+
+STALL = """\
+import os
+import mmboxcaseg_exit_probe  # noqa: F401 (tests/data/site's, first)
+import time
+from mmboxcaseg.datasets.transforms import loading
+read_image = loading.read_image
+
+
+def stalling_read_image(path, *args, **kwargs):
+    if os.path.basename(path) in ('12.png', '36.png'):
+        time.sleep(600)
+    return read_image(path, *args, **kwargs)
+
+
+loading.read_image = stalling_read_image
+"""
+
+
+def test_ctrl_c_of_dist_proxy_ends_every_rank_and_resume_finishes(
         tmp_path):
-    ann, imgs = _grabcut_set(tmp_path, 24)
+    """SIGINT to the process group of ``tools/dist_proxy.sh`` (what Ctrl-C
+    in a terminal sends): torchrun, both ranks and their data loader
+    workers end, no output is written, and ``--resume`` finishes the run
+    byte-identical to an uninterrupted one."""
+    ann, imgs = _grabcut_set(tmp_path, 48)
     out = tmp_path / 'o.json'
-    env = _env()
-    cmd = [sys.executable, str(REPO / 'tools' / 'generate_proxy_masks.py'),
-           '--ann-file', str(ann), '--img-root', str(imgs), '--out', str(out),
-           '--generator', 'grabcut', '--nproc', '2', '--num-workers', '1',
-           '--no-progress']
-    parent = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    # reading image 12 or 36 (one in each rank's half) waits: each rank
+    # is caught mid-run, its part file begun
+    env = two_process_env(tmp_path)
+    (tmp_path / 'site').mkdir()
+    (tmp_path / 'site' / 'sitecustomize.py').write_text(STALL)
+    env['PYTHONPATH'] = os.pathsep.join([str(tmp_path / 'site'),
+                                         env['PYTHONPATH']])
+    cmd = ['bash', 'tools/dist_proxy.sh', '2', '--ann-file', str(ann),
+           '--img-root', str(imgs), '--out', str(out), '--generator',
+           'grabcut', '--num-workers', '1', '--no-progress']
+    log = open(tmp_path / 'log.txt', 'w')
+    # a group of its own, as a terminal's foreground job
+    script = subprocess.Popen(cmd, cwd=REPO, env=env,
+                              stdout=log, stderr=log, start_new_session=True)
     parts = tmp_path / 'o.json.parts'
     deadline = time.time() + 120
-    workers = []
-    while time.time() < deadline:  # both ranks are writing parts
-        ranks = [p for p in _children(parent.pid) if _alive(p)]
-        # and each has its data loader worker
-        workers = ranks + [w for r in ranks for w in _children(r)]
-        done = [p for p in parts.glob('part-*-of-00002.jsonl')
-                if p.stat().st_size > 300]
-        if len(done) == 2 and len(workers) >= 4:
-            break
-        time.sleep(0.2)
-    assert len(workers) >= 4, 'the workers never started'
-    os.kill(parent.pid, signal.SIGKILL)
-    parent.wait()
-    deadline = time.time() + 20
-    while time.time() < deadline and any(_alive(p) for p in workers):
-        time.sleep(0.2)
-    assert not any(_alive(p) for p in workers), 'orphaned workers'
-    assert not out.exists()
-    proc = subprocess.run(cmd + ['--resume'], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    procs = []
+    try:
+        while time.time() < deadline:  # both ranks wrote, then wait
+            procs = [p for p in _descendants(script.pid) if _alive(p)]
+            done = [p for p in parts.glob('part-*-of-00002.jsonl')
+                    if p.stat().st_size > 300]
+            # 2 ranks, a data loader worker each
+            if len(done) == 2 and len(procs) >= 4:
+                break
+            time.sleep(0.1)
+        assert len(procs) >= 4 and not out.exists(), 'caught no rank'
+        os.killpg(script.pid, signal.SIGINT)
+        script.wait(timeout=60)
+        deadline = time.time() + 20
+        while time.time() < deadline and any(_alive(p) for p in procs):
+            time.sleep(0.2)
+        assert not any(_alive(p) for p in procs), 'orphaned processes'
+    finally:
+        for p in [script.pid] + procs:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+    assert script.returncode != 0
+    assert not out.exists() and not Path(str(out) + '.lock').exists()
+    assert sorted(p.name for p in tmp_path.glob('*.json')) == ['ann.json']
+    for part in parts.glob('part-*-of-00002.jsonl'):  # each rank's half
+        done = sum(line.startswith(b'{"image":')
+                   for line in part.read_bytes().splitlines())
+        assert 0 < done < 24, (part, done)
+    assert len(list(parts.glob('part-*-of-00002.jsonl'))) == 2
+    # each rank ended through its own exit path, its process group closed
+    probe = tmp_path / 'exit-probe.txt'
+    assert sorted(probe.read_text().splitlines()) == [
+        '0 destroyed threads=-', '1 destroyed threads=-']
+    assert 'interrupted; rerun' in (tmp_path / 'log.txt').read_text()
+    probe.unlink()
+    proc, text, probe = run_two_processes(cmd + ['--resume'], tmp_path)
+    check_clean_exit(proc, text, probe)
     clean = tmp_path / 'clean.json'
     run(ann, imgs, clean, generator='grabcut')
     assert out.read_bytes() == clean.read_bytes()
@@ -146,7 +202,7 @@ def _env():
 
 
 def test_kill_9_of_a_one_process_run_kills_its_loader_workers(tmp_path):
-    """``--nproc 1`` with data loader workers (the default run, and what
+    """One process with data loader workers (the default run, and what
     the OOM killer hits): the forked workers die with the process, and the
     resume that follows at once is not refused."""
     ann, imgs = _grabcut_set(tmp_path, 24)

@@ -279,3 +279,36 @@ def test_pennfudan_work_dir_is_a_file(tmp_path):
         _tool('tools/analysis_tools/pennfudan_end_to_end.py').main,
         ['--work-dir', str(afile / 'sub'), '--data-root', str(tmp_path)],
         '--work-dir', afile)
+
+
+@pytest.mark.parametrize('tool,step_args,name', [
+    ('tools/train.py', [], 'coco128'),
+    ('tools/test.py', ['weights.pth'], 'coco128'),
+])
+def test_missing_data_set_names_the_fetch_command(tool, step_args, name,
+                                                  tmp_path, monkeypatch):
+    """The default config run where ``data/`` does not exist (a fresh
+    clone): one line naming the missing path and the download command,
+    before anything is built."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'weights.pth').write_bytes(b'')
+    cfg = osp.join(ROOT, 'configs', 'boxcaseg',
+                   'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py')
+    msg = _exit_line(_tool(tool).main, [cfg] + step_args,
+                     f'data/{name}', f'--dataset-name {name}')
+    assert not (tmp_path / 'work_dirs').exists() or not any(
+        (tmp_path / 'work_dirs').rglob('*.log')), msg
+
+
+def test_missing_initial_weights_name_the_tool(tmp_path, monkeypatch):
+    """The default config with its data present but no ImageNet weights:
+    one line naming the converter that makes them."""
+    monkeypatch.chdir(tmp_path)
+    cfg = osp.join(ROOT, 'configs', 'boxcaseg',
+                   'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py')
+    for root in ('data/coco128', 'data/davis345', 'data/sod204'):
+        (tmp_path / root).mkdir(parents=True)
+    (tmp_path / 'data/coco128/annotations.json').write_text('{}')
+    _exit_line(_tool('tools/train.py').main, [cfg],
+               'checkpoints/efficientnet_lite0_mmboxcaseg.pth',
+               'efficientnet_lite0_to_mmboxcaseg.py --out')

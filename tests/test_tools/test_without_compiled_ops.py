@@ -62,9 +62,12 @@ model = init_segmentor(config, ckpt,
 masks = segment_boxes(model, np.zeros((30, 40, 3), np.uint8),
                       [[2, 2, 20, 20]])
 assert masks.shape == (1, 30, 40)
+# mmpretrain (TIMMBackbone's home) tries ``from mmdet.models ...`` inside a
+# try / except ImportError: that attempt fails here and may leave a leaf
+# module behind, never the packages themselves
 loaded = sorted(m for m in sys.modules
-                if m.startswith(('mmcv.ops', 'mmdet.models',
-                                 'mmdet.datasets', 'mmdet.evaluation')))
+                if m.startswith('mmcv.ops') or m in (
+                    'mmdet.models', 'mmdet.datasets', 'mmdet.evaluation'))
 from mmboxcaseg.registry import MODELS
 try:
     MODELS.build(dict(type='IgnoreAwareRoIHead'))

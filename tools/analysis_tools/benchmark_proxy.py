@@ -19,8 +19,8 @@ On the first ``--max-images`` images of a COCO json, in one run:
 Example (one thread per process; run it with nothing else on the machine)::
 
     python tools/analysis_tools/benchmark_proxy.py \\
-        --ann-file ../shared/data/coco128/annotations.json \\
-        --img-root ../shared/data/coco128 --max-images 40 \\
+        --ann-file data/coco128/annotations.json \\
+        --img-root data/coco128 --max-images 40 \\
         --config configs/boxcaseg/CFG.py --checkpoint CKPT.pth
 
 ``--cfg-options`` override the segmentor's config in both measures (e.g.
@@ -175,7 +175,18 @@ def model_scaling(args, argv: list, ann: str, procs: int) -> float:
     return sum(rates)
 
 
+def _dist_proxy(opts, procs: int) -> dict:
+    """score_generators.py's run of ``tools/dist_proxy.sh``."""
+    import importlib.util
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'score_generators.py')
+    spec = importlib.util.spec_from_file_location('score_generators', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.dist_proxy(opts, procs)
+
+
 def converter(args, ann, gen, procs, work) -> dict:
+    """One converter run: in this process, or ``procs`` torchrun ranks."""
     from mmboxcaseg.proxy import ProxyOptions, generate_proxy_masks
     opts = ProxyOptions(
         ann_file=ann,
@@ -186,14 +197,14 @@ def converter(args, ann, gen, procs, work) -> dict:
         checkpoint=args.checkpoint if gen == 'boxcaseg' else None,
         random_weights=gen == 'boxcaseg' and args.checkpoint is None,
         cfg_options=args.cfg_options if gen == 'boxcaseg' else None,
-        nproc=procs,
         num_workers=args.num_workers,
         progress=False)
     stdout = sys.stdout
     sys.stdout = open(os.devnull, 'w')  # the report tables
     try:
         start = time.perf_counter()
-        report = generate_proxy_masks(opts)
+        report = generate_proxy_masks(opts) if procs == 1 else \
+            _dist_proxy(opts, procs)
         wall = time.perf_counter() - start
     finally:
         sys.stdout.close()

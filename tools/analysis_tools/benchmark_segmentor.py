@@ -27,7 +27,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 BACKBONES = {
-    'effnet_lite0': (dict(type='EfficientNetLite0'), [24, 40, 112, 320]),
+    'effnet_lite0': (dict(type='mmpretrain.TIMMBackbone',
+                          model_name='efficientnet_lite0',
+                          features_only=True,
+                          out_indices=(1, 2, 3, 4)), [24, 40, 112, 320]),
     'hrnet_w18': (dict(type='mmpretrain.HRNet', arch='w18'), [18, 36, 72,
                                                               144]),
     'hrnet_w48': (dict(type='mmpretrain.HRNet',
@@ -308,7 +311,7 @@ def main():
 
     import mmboxcaseg.models  # noqa: F401
     from mmboxcaseg.registry import MODELS
-    for name in ('mmpretrain.HRNet', 'EfficientNetLite0', 'BoxCaseg'):
+    for name in ('mmpretrain.HRNet', 'mmpretrain.TIMMBackbone', 'BoxCaseg'):
         MODELS.get(name)
     rows = []
     _, base = measure(phase_empty, args, None)

@@ -68,7 +68,7 @@ def parse_args(argv=None):
     p.add_argument('--work-dir', required=True)
     p.add_argument(
         '--data-root',
-        default='../shared/data/pennfudan',
+        default='data/pennfudan',
         help='holds images/ and annotations_{train,val}.json')
     p.add_argument('--seg-config', default=SEG_CONFIG)
     p.add_argument(

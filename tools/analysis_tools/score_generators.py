@@ -4,8 +4,8 @@ Each row is one run of the proxy-mask engine (``generate_proxy_masks``,
 no merge, no drop) whose report compares every proxy with its GT mask::
 
     python tools/analysis_tools/score_generators.py \\
-        --set coco128=../shared/data/coco128/annotations.json:../shared/data/coco128:CFG:CKPT \\
-        --set pennfudan=../shared/data/pennfudan/annotations_all.json:../shared/data/pennfudan:CFG2:CKPT2 \\
+        --set coco128=data/coco128/annotations.json:data/coco128:CFG:CKPT \\
+        --set pennfudan=data/pennfudan/annotations_all.json:data/pennfudan:CFG2:CKPT2 \\
         --preds weak mixed all --refine --out-json work_dirs/scores.json
 
 A set is ``name=ann_file:img_root[:config:checkpoint]``; without a model
@@ -13,11 +13,15 @@ only ``boxfill`` and ``grabcut`` run. ``--cfg-options`` reach every
 boxcaseg row (e.g. ``model.test_cfg.mask_thr=0.35`` for a threshold sweep);
 ``--preds`` sets ``model.test_cfg.pred`` per row on top of them. Prints
 mIoU*, IoU@50, IoU@75 and instances/s (whole runs, model loading included)
-per set and generator.
+per set and generator. ``--nproc N`` runs each row as N ranks of
+``tools/dist_proxy.sh`` (torchrun).
 """
 import argparse
 import json
+import os
 import os.path as osp
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,7 +68,9 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override the boxcaseg configs (all sets), key=value')
-    p.add_argument('--nproc', type=int, default=1, help='processes per run')
+    p.add_argument(
+        '--nproc', type=int, default=1,
+        help='ranks per run (by tools/dist_proxy.sh)')
     p.add_argument('--out-json', help='write the table as json')
     p.add_argument('--work-dir', help='keep the proxy files here')
     return p.parse_args(argv)
@@ -82,6 +88,38 @@ def runs(args):
                 yield s, gen, pred, False
                 if args.refine:
                     yield s, gen, pred, True
+
+
+def dist_proxy(opts, nproc: int) -> dict:
+    """The report of ``opts`` run as ``nproc`` ranks of
+    ``tools/dist_proxy.sh`` (the converter's own flags)."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    argv = ['--ann-file', opts.ann_file, '--img-root', opts.img_root,
+            '--out', opts.out, '--generator', opts.generator,
+            '--drop-thr', str(opts.drop_thr), '--num-workers',
+            str(opts.num_workers), '--no-progress']
+    argv += ['--random-weights'] if opts.random_weights else []
+    argv += ['--no-merge'] if not opts.merge else []
+    argv += ['--refine'] if opts.refine else []
+    for flag, value in (('--config', opts.config),
+                        ('--checkpoint', opts.checkpoint)):
+        argv += [flag, value] if value else []
+    if opts.cfg_options:
+        argv += ['--cfg-options'] + [
+            f'{k}={v}' for k, v in opts.cfg_options.items()]
+    with socket.socket() as s:  # a free rendezvous port
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port))
+    proc = subprocess.run(
+        ['bash', osp.join(root, 'tools', 'dist_proxy.sh'), str(nproc)] +
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True)
+    if proc.returncode:
+        raise UserError(f'tools/dist_proxy.sh {nproc} {" ".join(argv)} '
+                        f'failed: {proc.stderr.strip()[-2000:]}')
+    with open(opts.report_path) as f:
+        return json.load(f)
 
 
 def _cfg_options(args, pred):
@@ -119,11 +157,11 @@ def main(argv=None) -> int:
             refine=refine,
             merge=False,
             drop_thr=0.0,
-            nproc=args.nproc,
             progress=False)
         start = time.perf_counter()
         try:
-            report = generate_proxy_masks(opts)
+            report = generate_proxy_masks(opts) if args.nproc == 1 else \
+                dist_proxy(opts, args.nproc)
         except ProxyInputError as e:
             print(f'error: {e}', file=sys.stderr)
             return 2

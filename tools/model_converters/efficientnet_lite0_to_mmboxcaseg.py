@@ -6,10 +6,13 @@ in ``efficientnet_pytorch`` key names (``_conv_stem``, ``_bn0``,
 ``_blocks.N...``). timm's ``efficientnet_lite0`` holds the same 247 tensors
 (BN counters aside) in the same order with the same shapes, so they map by
 position. The output keeps the tensors of the ``features_only`` model (no
-``conv_head``/``bn2``/``classifier``) under ``backbone.timm_model.``, for
+``conv_head``/``bn2``/``classifier``) under ``backbone.timm_model.``, the
+keys of mmpretrain's ``TIMMBackbone`` in
 
-    backbone=dict(type='EfficientNetLite0', init_cfg=dict(
-        type='Pretrained', checkpoint=OUT, prefix='backbone.'))
+    backbone=dict(type='mmpretrain.TIMMBackbone',
+                  model_name='efficientnet_lite0', features_only=True,
+                  out_indices=(1, 2, 3, 4), init_cfg=dict(
+                      type='Pretrained', checkpoint=OUT, prefix='backbone.'))
 
 Usage::
 
@@ -54,15 +57,15 @@ def _tensors(state: Dict[str, torch.Tensor]):
 
 def convert(src_state: Dict[str, torch.Tensor],
             src_name: str = 'source') -> 'OrderedDict[str, torch.Tensor]':
-    """Map an ``efficientnet_pytorch`` Lite0 state dict onto our backbone.
+    """Map an ``efficientnet_pytorch`` Lite0 state dict onto the backbone.
 
     Args:
         src_state (dict): the source state dict.
         src_name (str): named in error messages.
 
     Returns:
-        OrderedDict: every key of ``EfficientNetLite0().state_dict()``
-        prefixed with ``backbone.``.
+        OrderedDict: every key of the ``TIMMBackbone``'s ``state_dict()``
+        (``timm_model.*``) prefixed with ``backbone.``.
     """
     import timm
     full = timm.create_model('efficientnet_lite0', pretrained=False)

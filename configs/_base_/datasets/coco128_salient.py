@@ -1,8 +1,8 @@
-# The real data shipped beside the project (../shared/data/README.md), at
+# The small real sets under data/ (docs/dataset_prepare.md), at
 # sizes for a 2-core CPU: coco128's boxes as the box set (its GT masks only
 # score), davis345 + sod204 image / mask pairs as the salient sets.
 # Paths are relative to the project root. Sizes are (w, h).
-box_root = '../shared/data/coco128/'
+box_root = 'data/coco128/'
 box_ann = 'annotations.json'
 val_ann = 'annotations.json'  # the boxes that get masks: the same images
 crop_size = (160, 160)  # training crops (the paper: 288)
@@ -54,13 +54,13 @@ box_set = dict(
 salient_sets = [
     dict(
         type='SalientDataset',
-        data_root='../shared/data/davis345/',
+        data_root='data/davis345/',
         img_dir='images',
         mask_dir='masks',
         pipeline=salient_pipeline),
     dict(
         type='SalientDataset',
-        data_root='../shared/data/sod204/',
+        data_root='data/sod204/',
         img_dir='images',
         mask_dir='masks',
         pipeline=salient_pipeline),

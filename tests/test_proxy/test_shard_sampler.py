@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from mmboxcaseg.datasets.samplers import shard_sampler
-from mmboxcaseg.datasets.samplers.shard_sampler import (ProxyShardSampler,
-                                                        balanced_shards)
+from mmboxcaseg.proxy import shard_sampler
+from mmboxcaseg.proxy.shard_sampler import ProxyShardSampler, balanced_shards
 
 
 def test_balanced_shards_hand_computed():

@@ -13,11 +13,11 @@ import numpy as np
 
 from mmboxcaseg.models.segmentors.region_masks import sample_region_masks
 from mmboxcaseg.structures import paste_masks
+from mmboxcaseg.structures.box_agreement import drop_by_box_agreement
 from mmboxcaseg.structures.coco_index import SKIP_REASONS
 from mmboxcaseg.structures.coco_masks import (empty_rle, encode_masks,
                                               paired_iou, segmentation_to_rle)
-from .drop import drop_by_box_agreement
-from .merge import painting_rank
+from mmboxcaseg.structures.mask_merge import painting_rank
 
 
 @dataclass
@@ -28,7 +28,7 @@ class ProxySettings:
         merge (bool): "smaller object better" (:func:`merge_smaller_first`).
         drop_thr (float): ignore masks whose agreement is below (0: none).
         agreement (str): ``'snapped'`` or ``'literal'`` (see
-            :mod:`mmboxcaseg.proxy.drop`).
+            :mod:`mmboxcaseg.structures.box_agreement`).
         tolerance (float): pixels of quantisation the snapped agreement
             forgives per side.
         with_gt (bool): score each proxy against its GT mask when the sample

@@ -7,6 +7,7 @@ from mmengine.dist import get_dist_info
 from torch.utils.data import Sampler
 
 from mmboxcaseg.registry import DATA_SAMPLERS
+from .part_file import part_path, scan_part
 
 # cost of reading and decoding one image in units of one box (its crop,
 # forward, paste): on one CPU thread a box costs ~105 ms and everything but
@@ -75,7 +76,6 @@ class ProxyShardSampler(Sampler):
                  resume: bool = False,
                  image_cost: float = SHARD_IMAGE_COST,
                  seed: Optional[int] = None) -> None:
-        from mmboxcaseg.proxy.part_file import part_path, scan_part
         self.rank, self.world_size = get_dist_info()
         costs = [
             self._boxes(dataset, i) + float(image_cost)

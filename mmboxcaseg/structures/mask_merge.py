@@ -34,8 +34,8 @@ def merge_smaller_first(masks: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     (smaller) mask overwriting the earlier ones (see :func:`painting_rank`
     for ties), computed without a loop: a pixel's owner is the covering mask
     of highest painting rank. Elementwise operations keep the memory layout
-    of ``masks`` (the converter passes a column-major view, see
-    :func:`mmboxcaseg.proxy.rle.column_major_zeros`).
+    of ``masks`` (a column-major view stays one, see
+    :func:`~mmboxcaseg.structures.paste_masks`).
 
     Args:
         masks (np.ndarray): (N, H, W) bool masks of one image.

@@ -18,7 +18,7 @@ from typing import Tuple
 
 import numpy as np
 
-from mmboxcaseg.structures import box_regions
+from .box_region import box_regions
 
 AGREEMENT_MODES = ('snapped', 'literal')
 
