@@ -49,7 +49,7 @@ model = dict(
             stage4=dict(num_modules=1, num_branches=4, block='BASIC',
                         num_blocks=(1, 1, 1, 1), num_channels=(4, 8, 16, 32)),
         )),
-    neck=dict(type='HRNetV2Concat', in_channels=[4, 8, 16, 32]),
+    neck=dict(type='UpsampleConcat', in_channels=[4, 8, 16, 32]),
     weak_head=dict(type='BoxCasegHead', in_channels=60),
     salient_head=dict(type='BoxCasegHead', in_channels=60),
     transferred_head=dict(type='TransferredHead', in_channels=60),

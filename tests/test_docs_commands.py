@@ -8,7 +8,6 @@ the script must exist, every repository path argument (``configs/...``,
 ``parse_args`` must accept the arguments (placeholders in capitals, ``...``
 and ``<...>`` are replaced by harmless values first).
 """
-import importlib.util
 import re
 import shlex
 import subprocess
@@ -16,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md')) + sorted(
@@ -86,9 +87,7 @@ def test_documented_command_is_valid(doc, line):
         path, args = ROOT / 'tools' / 'generate_proxy_masks.py', args[1:]
     elif script.endswith('.sh'):
         return
-    spec = importlib.util.spec_from_file_location('doc_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool(str(path))
     parse = getattr(module, 'parse_args', None)
     if parse is None:
         return

@@ -11,6 +11,7 @@ See docs/proxy_masks.md.
 """
 import argparse
 import sys
+from dataclasses import fields
 
 from mmengine.config import DictAction
 
@@ -207,29 +208,14 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mmboxcaseg.proxy import (ProxyInputError, ProxyOptions,
                                   generate_proxy_masks)
+    # ProxyOptions' fields are the flags' names; two flags are negated
     opts = ProxyOptions(
-        ann_file=args.ann_file,
-        img_root=args.img_root,
-        out=args.out,
-        generator=args.generator,
-        config=args.config,
-        checkpoint=args.checkpoint,
-        random_weights=args.random_weights,
-        refine=args.refine,
-        cfg_options=args.cfg_options,
-        drop_thr=args.drop_thr,
-        agreement=args.agreement,
         merge=not args.no_merge,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        post_threads=args.post_threads,
-        resume=args.resume,
-        report=args.report,
-        launcher=args.launcher,
         progress=not args.no_progress,
-        keep_parts=args.keep_parts,
-        allow_outside_root=args.allow_outside_root,
-        allow_bad_input=args.allow_bad_input)
+        **{
+            f.name: getattr(args, f.name)
+            for f in fields(ProxyOptions) if hasattr(args, f.name)
+        })
     resume = (f'rerun the same command with --resume to go on from the '
               f'images done so far (kept in {opts.parts_dir})')
     try:

@@ -2,7 +2,7 @@
 # PennFudan's train-split boxes (data/pennfudan, 339 pedestrians)
 # as the box set; validation predicts every box of the set (423) and scores
 # the masks against its GT masks, which training never sees.
-# tools/analysis_tools/pennfudan_end_to_end.py trains this segmentor.
+# `make e2e` (tools/pipelines.mk) trains this segmentor.
 _base_ = ['./boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py']
 
 data_root = 'data/pennfudan/'

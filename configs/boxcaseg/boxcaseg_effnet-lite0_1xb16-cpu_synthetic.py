@@ -1,9 +1,11 @@
-# The demo's segmentor (`make demo`, tools/run_demo.py): the CPU config on the
-# generated shapes data (tools/dataset_converters/generate_synthetic.py):
-# 256 px scenes, 128 px crops, 300 iterations.
+# The offline demo's segmentor (`make demo` without PennFudan,
+# tools/pipelines.mk): the CPU config on the generated shapes data
+# (tools/dataset_converters/generate_synthetic.py): 256 px scenes, 128 px
+# crops, 300 iterations.
 _base_ = './boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py'
 
-synthetic_root = 'work_dirs/demo/data/'  # --out of generate_synthetic.py
+# --out of generate_synthetic.py
+synthetic_root = 'work_dirs/demo_synthetic/data/'
 crop_size = (128, 128)
 test_scale = (160, 160)
 
@@ -49,11 +51,11 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# Proxies from the paper's mixed salient + transferred prediction: here the
-# salient images look like the scenes' objects, and after 300 iterations the
-# mixed prediction scored mIoU* 68.4 on the held-out scenes against 48.1 for
-# the weak head (box fill 56.6); on coco128 + davis345 it is the other way
-# round (docs/model_zoo.md).
+# Proxies from the paper's mixed salient + transferred prediction, not the
+# weak head of the coco128 recipe: the generated salient images look like
+# the scenes' objects, so the salient-trained heads carry over (on coco128
+# + davis345 the weak head wins; docs/model_zoo.md); without the recipe's
+# flip test-time augmentation.
 model = dict(test_cfg=dict(pred='mixed', flip=False))
 
 max_iters = 300

@@ -4,8 +4,8 @@
 # (real masks for the fully supervised reference, or a proxy file from
 # tools/generate_proxy_masks.py), evaluated on the val split's real masks
 # (34 images) with CocoMetric (bbox + segm) and VOCMaskMetric (mask mAP at
-# IoU 0.25 / 0.50 / 0.70 / 0.75). tools/analysis_tools/pennfudan_end_to_end.py
-# runs the five trainings of the comparison with this config.
+# IoU 0.25 / 0.50 / 0.70 / 0.75). `make e2e` (tools/pipelines.mk) runs the
+# trainings of the comparison with this config.
 _base_ = ['./proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py']
 
 data_root = 'data/pennfudan/'

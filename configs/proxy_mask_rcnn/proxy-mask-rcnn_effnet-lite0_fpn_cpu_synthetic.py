@@ -1,10 +1,13 @@
-# The demo's Proxy Mask R-CNN (`make demo`, tools/run_demo.py): boxes of the
-# generated scenes + BoxCaseg proxy masks; evaluated on held-out scenes with
-# their hidden exact masks. 256 px images, 500 iterations on 2 CPU cores.
+# The offline demo's Proxy Mask R-CNN (`make demo` without PennFudan,
+# tools/pipelines.mk): boxes of the generated scenes + BoxCaseg proxy
+# masks; evaluated on held-out scenes with their hidden exact masks.
+# 256 px images, 500 iterations on 2 CPU cores.
 _base_ = ['./proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py']
 
-synthetic_root = 'work_dirs/demo/data/'  # --out of generate_synthetic.py
-proxy_ann_file = 'work_dirs/demo/proxies/proxy_4_boxcaseg.json'
+# --out of generate_synthetic.py
+synthetic_root = 'work_dirs/demo_synthetic/data/'
+proxy_ann_file = ('work_dirs/demo_synthetic/proxies/'
+                  'boxcaseg_merge_drop.json')
 classes = ('ellipse', 'star', 'blob', 'polygon', 'crescent')
 metainfo = dict(classes=classes)
 img_scale = (256, 256)

@@ -1,16 +1,17 @@
-# Proxy Mask R-CNN on the shared coco128 data, sized for a 2-core CPU:
-# train on coco128's real boxes + proxy masks, evaluate with CocoMetric
-# (bbox + segm) on coco128's real masks. Input 512 max side, batch 2, a 64-wide
-# FPN/RPN/RoI heads, fewer proposals and RoIs. No ResNet weights exist
+# Proxy Mask R-CNN on coco128 (data/coco128), sized for a 2-core CPU: train
+# on coco128's real boxes + proxy masks, evaluate with CocoMetric (bbox +
+# segm) on coco128's real masks. Input 512 max side, batch 2, a 64-wide
+# FPN/RPN/RoI heads, fewer proposals and RoIs. No ResNet weights are fetched
 # offline, so the R-50 trains from scratch (all stages and BN statistics
 # trainable); proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py starts from
-# ImageNet EfficientNet-Lite0 weights and is ~2.4x faster.
-# Timings: docs/model_zoo.md.
+# ImageNet EfficientNet-Lite0 weights instead (timings: docs/model_zoo.md).
 #
 #   python tools/generate_proxy_masks.py \
-#       --ann-file data/coco128/annotations.json \
-#       --img-root data/coco128 \
-#       --out work_dirs/proxy/coco128_proxy.json
+#       --ann-file data/coco128/annotations.json --img-root data/coco128 \
+#       --out work_dirs/proxy/coco128_proxy.json \
+#       --config \
+#       configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py \
+#       --checkpoint checkpoints/boxcaseg_effnet-lite0_cpu_coco128.pth
 #   OMP_NUM_THREADS=1 python tools/train.py \
 #       configs/proxy_mask_rcnn/proxy-mask-rcnn_r50_fpn_cpu_coco128.py
 _base_ = ['./proxy-mask-rcnn_r50_fpn_1x_coco.py']
@@ -20,7 +21,7 @@ proxy_ann_file = 'work_dirs/proxy/coco128_proxy.json'  # from the project root
 max_iters = 300
 img_scale = (512, 512)
 
-fpn_channels = 64  # mmdet: 256; the 256-wide FPN/RPN/heads cost ~5x more
+fpn_channels = 64  # mmdet: 256, several times the cost on a CPU
 
 model = dict(
     backbone=dict(frozen_stages=-1, norm_eval=False, init_cfg=None),

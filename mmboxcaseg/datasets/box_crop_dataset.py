@@ -17,7 +17,6 @@ with a valid header and broken data is found when a sample draws it: the
 training pipeline's ``LoadImageOrSkip`` skips the sample, names the file and
 counts it (the rule by which stage 2 counts it ``image_unreadable``).
 """
-from collections import Counter
 from typing import List
 
 import numpy as np
@@ -28,9 +27,8 @@ from mmengine.logging import MMLogger
 from mmboxcaseg.registry import DATASETS
 from mmboxcaseg.structures.coco_index import (SKIP_REASONS, CocoFormatError,
                                               index_coco)
+from mmboxcaseg.utils.problem_log import ProblemLog
 from .image_files import check_images
-
-_SHOW = 20  # skipped annotations named one by one in the log
 
 
 @DATASETS.register_module()
@@ -105,12 +103,8 @@ class BoxCropDataset(BaseDataset):
         keep = np.flatnonzero((skip == 0) & ~index.crowd & (rows >= 0))
         self._log_skips(anns, skip, index.crowd, len(keep), len(images))
 
-        cats = sorted((c for c in index.data.get('categories', [])
-                       if isinstance(c, dict) and 'id' in c),
-                      key=lambda c: str(c['id']))
-        self._metainfo.setdefault('classes',
-                                  tuple(str(c.get('name')) for c in cats))
-        self._metainfo.setdefault('cat_ids', [c['id'] for c in cats])
+        for key, value in index.category_metainfo().items():
+            self._metainfo.setdefault(key, value)
         boxes = index.boxes[keep].tolist()
         return [
             dict(
@@ -125,14 +119,14 @@ class BoxCropDataset(BaseDataset):
                    num_images: int) -> None:
         logger = MMLogger.get_current_instance()
         bad = np.flatnonzero((skip > 0) & ~crowd)
-        by_reason = Counter(SKIP_REASONS[c - 1] for c in skip[bad])
+        say = ProblemLog(limit=20)
+        for i in bad:
+            say(SKIP_REASONS[skip[i] - 1],
+                f'{self.ann_file}: skipped ann id {anns[i]["id"]}')
+        by_reason = dict(say.counts)
         if len(bad):
-            named = ', '.join(f'ann id {anns[i]["id"]} '
-                              f'({SKIP_REASONS[skip[i] - 1]})'
-                              for i in bad[:_SHOW])
-            more = f' and {len(bad) - _SHOW} more' if len(bad) > _SHOW else ''
             logger.warning(f'{self.ann_file}: skipped {len(bad)} '
-                           f'annotations ({dict(by_reason)}): {named}{more}')
+                           f'annotations ({by_reason})')
         logger.info(f'{self.ann_file}: {num_kept} box samples from '
                     f'{num_images} images; skipped {int(crowd.sum())} crowd '
                     f'and {len(bad)} unusable annotations')

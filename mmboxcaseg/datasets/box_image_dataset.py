@@ -76,12 +76,8 @@ class BoxImageDataset(BaseDataset):
             allow_outside_root=self.allow_outside_root)
         self.index_counts = dict(index.counts)
         anns = index.annotations
-        cats = sorted((c for c in index.data.get('categories', [])
-                       if isinstance(c, dict) and 'id' in c),
-                      key=lambda c: str(c['id']))
-        self._metainfo.setdefault(
-            'classes', tuple(str(c.get('name', c['id'])) for c in cats))
-        self._metainfo.setdefault('cat_ids', [c['id'] for c in cats])
+        for key, value in index.category_metainfo().items():
+            self._metainfo.setdefault(key, value)
         prefix = self.data_prefix.get('img', '')
         data_list = []
         for e in index.images:

@@ -4,6 +4,7 @@ A header is cheap to read for a whole data set; whether the data decodes is
 found when a sample is loaded (``transforms.loading.read_image``).
 """
 import io
+import logging
 import os.path as osp
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 from mmengine import fileio
 from mmengine.logging import print_log
+
+from mmboxcaseg.utils.problem_log import ProblemLog
 
 # EXIF orientations that swap width and height when applied (OpenCV, and so
 # mmcv's image loading, applies them)
@@ -64,12 +67,27 @@ def image_size(path: str,
     return (w, h) if orientation in _TRANSPOSED else (h, w)
 
 
+def image_sizes(paths: Sequence[str],
+                backend_args: Optional[dict] = None,
+                num_threads: int = 8) -> List[Union[Tuple[int, int], str]]:
+    """:func:`image_size` of each path (None for a path that is None),
+    ``num_threads`` files opened at once."""
+    def one(path):
+        return None if path is None else image_size(path, backend_args)
+
+    with ThreadPoolExecutor(max(1, num_threads)) as pool:
+        return list(pool.map(one, paths))
+
+
 def check_images(paths: Sequence[str],
                  sizes: Sequence[Optional[Tuple[int, int]]],
                  backend_args: Optional[dict] = None,
                  skip_paths: Optional[Sequence[bool]] = None,
-                 num_threads: int = 8) -> List[Optional[str]]:
-    """The problem of each image, or None.
+                 num_threads: int = 8,
+                 kind: str = 'image',
+                 say: Optional[ProblemLog] = None) -> List[Optional[str]]:
+    """The problem of each file, or None; the first few of each reason are
+    logged.
 
     Args:
         paths (Sequence[str]): image files.
@@ -78,33 +96,39 @@ def check_images(paths: Sequence[str],
         backend_args (dict, optional): mmengine file backend arguments.
         skip_paths (Sequence[bool], optional): True where not to look.
         num_threads (int): files opened at once.
+        kind (str): what the files are (``'mask'``), the reasons' prefix.
+        say (ProblemLog, optional): the log to count the problems in, for
+            a caller that checks more files; without it a line with the
+            counts ends the check.
 
     Returns:
-        list: per image None, ``'image_missing'``, ``'image_unreadable'`` or
-        ``'image_size_mismatch'``.
+        list: per file None, ``'image_missing'``, ``'image_unreadable'``,
+        ``'image_too_large'`` or ``'image_size_mismatch'`` (``image``
+        replaced by ``kind``).
     """
     start = time.perf_counter()
     skip_paths = skip_paths or [False] * len(paths)
-
-    def one(k):
-        if skip_paths[k]:
-            return None
-        got = image_size(paths[k], backend_args)
-        if isinstance(got, str):
-            return got
-        want = sizes[k]
-        return 'image_size_mismatch' if want is not None and \
-            tuple(got) != tuple(want) else None
-
-    with ThreadPoolExecutor(max(1, num_threads)) as pool:
-        problems = list(pool.map(one, range(len(paths))))
-    bad = [(p, r) for p, r in zip(paths, problems) if r is not None]
-    for p, r in bad[:5]:
-        print_log(f'[{r}] {p}', logger='current', level=30)
-    if bad:
+    got = image_sizes([None if s else p for p, s in zip(paths, skip_paths)],
+                      backend_args, num_threads)
+    log = ProblemLog() if say is None else say
+    problems = []
+    for path, have, want in zip(paths, got, sizes):
+        problem, msg = None, path
+        if isinstance(have, str):
+            problem = have
+        elif have is not None and want is not None and \
+                tuple(have) != tuple(want):
+            problem = 'image_size_mismatch'
+            msg = f'{path} is {tuple(have)} (h, w), not {tuple(want)}'
+        if problem is not None:
+            problem = problem.replace('image', kind, 1)
+            log(problem, msg)
+        problems.append(problem)
+    if say is None and log.total:
         print_log(
-            f'{len(bad)} of {len(paths)} images cannot be used as they are '
-            f'(checked in {time.perf_counter() - start:.1f} s)',
+            f'{log.total} of {len(paths)} {kind} files cannot be used as '
+            f'they are ({dict(log.counts)}; checked in '
+            f'{time.perf_counter() - start:.1f} s)',
             logger='current',
-            level=30)
+            level=logging.WARNING)
     return problems

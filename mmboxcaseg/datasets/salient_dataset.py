@@ -24,8 +24,9 @@ from mmengine.fileio import get_text, isdir, join_path, list_dir_or_file
 from mmengine.logging import print_log
 
 from mmboxcaseg.registry import DATASETS
+from mmboxcaseg.utils.problem_log import SHOW, ProblemLog
+from .image_files import check_images, image_sizes
 
-_SHOW = 5  # missing names quoted in an error
 
 
 @DATASETS.register_module()
@@ -115,7 +116,7 @@ class SalientDataset(BaseDataset):
             if lost:
                 raise FileNotFoundError(
                     f'{self.ann_file}: {len(lost)} of {len(stems)} listed '
-                    f'images are not in {img_dir}, e.g. {lost[:_SHOW]}')
+                    f'images are not in {img_dir}, e.g. {lost[:SHOW]}')
         else:
             stems = img_stems
             if not stems:
@@ -125,7 +126,7 @@ class SalientDataset(BaseDataset):
         if lost:
             raise FileNotFoundError(
                 f'{len(lost)} of {len(stems)} images have no mask in '
-                f'{mask_dir}, e.g. {lost[:_SHOW]} (check mask_dir and '
+                f'{mask_dir}, e.g. {lost[:SHOW]} (check mask_dir and '
                 f'mask_suffix)')
         pairs = [
             dict(
@@ -140,34 +141,24 @@ class SalientDataset(BaseDataset):
     def _check_pairs(self, pairs: List[dict]) -> List[dict]:
         """Drop pairs whose files cannot be read or whose image and mask
         sizes differ (headers only), counted in the log."""
-        from .image_files import image_size
-        from concurrent.futures import ThreadPoolExecutor
-
-        def problem(pair):
-            img = image_size(pair['img_path'])
-            mask = image_size(pair['seg_map_path'])
-            if isinstance(img, str):
-                return f'{img}: {pair["img_path"]}'
-            if isinstance(mask, str):
-                return f'{mask.replace("image", "mask")}: ' \
-                       f'{pair["seg_map_path"]}'
-            if img != mask:
-                return (f'mask_size_mismatch: {pair["seg_map_path"]} is '
-                        f'{mask} (h, w), its image {img}')
-            return None
-
-        with ThreadPoolExecutor(8) as pool:
-            problems = list(pool.map(problem, pairs))
-        bad = [p for p in problems if p is not None]
-        if bad:
+        imgs = image_sizes([p['img_path'] for p in pairs])
+        say = ProblemLog()
+        for pair, size in zip(pairs, imgs):
+            if isinstance(size, str):
+                say(size, pair['img_path'])
+        unread = [isinstance(size, str) for size in imgs]
+        masks = check_images([p['seg_map_path'] for p in pairs],
+                             [None if u else s for u, s in zip(unread, imgs)],
+                             skip_paths=unread, kind='mask', say=say)
+        kept = [p for p, u, m in zip(pairs, unread, masks)
+                if not u and m is None]
+        if say.total:
             print_log(
-                f'{self.data_root}: skipped {len(bad)} of {len(pairs)} '
-                f'salient pairs: {"; ".join(bad[:_SHOW])}'
-                f'{" ..." if len(bad) > _SHOW else ""}',
+                f'{self.data_root}: skipped {say.total} of {len(pairs)} '
+                f'salient pairs ({dict(say.counts)})',
                 logger='current',
                 level=logging.WARNING)
-        kept = [p for p, b in zip(pairs, problems) if b is None]
         if not kept:
             raise FileNotFoundError(f'{self.data_root}: no usable salient '
-                                    f'pair ({bad[0]})')
+                                    f'pair ({dict(say.counts)})')
         return kept

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import List, Optional, Union
 
+from mmboxcaseg.utils.user_errors import UserError, make_dir
+
 GENERATORS = ('boxcaseg', 'boxfill', 'grabcut')
 
 
@@ -46,7 +48,6 @@ class ProxyOptions:
     batch_size: int = 4
     num_workers: int = 2
     post_threads: int = 1
-    device: str = 'cpu'
     resume: bool = False
     report: Optional[str] = None
     launcher: str = 'none'
@@ -67,10 +68,7 @@ class ProxyOptions:
 
     @property
     def report_path(self) -> str:
-        if self.report:
-            return self.report
-        stem = self.out[:-5] if self.out.endswith('.json') else self.out
-        return stem + '.report.json'
+        return self.report or default_report_path(self.out)
 
     @property
     def generator_name(self) -> str:
@@ -79,10 +77,25 @@ class ProxyOptions:
         return self.generator
 
 
-def _same_file(a: str, b: str) -> bool:
-    if osp.exists(a) and osp.exists(b):
-        return osp.samefile(a, b)
-    return osp.realpath(a) == osp.realpath(b)
+def default_report_path(out: str) -> str:
+    """The report of output ``out``: ``<out without .json>.report.json``."""
+    stem = out[:-5] if out.endswith('.json') else out
+    return stem + '.report.json'
+
+
+def same_file(a, b: str) -> bool:
+    """Whether ``a`` (a path, or an open file) is the file at path ``b``.
+
+    Two paths of which one does not exist (yet) are the same file when they
+    resolve to the same path; an open file is not a missing path.
+    """
+    is_open = hasattr(a, 'fileno')
+    try:
+        sa = os.fstat(a.fileno()) if is_open else os.stat(a)
+        sb = os.stat(b)
+    except OSError:
+        return not is_open and osp.realpath(a) == osp.realpath(b)
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -95,31 +108,27 @@ def _run_file_of(path: str, opts: 'ProxyOptions') -> Optional[str]:
     """What the run does to ``path`` if it is one of the files the run
     deletes (its lock, its part folder, the hidden temporaries a killed
     run left), else None: an input there would be deleted with them."""
-    if _same_file(path, opts.lock_path):
+    if same_file(path, opts.lock_path):
         return f'is the lock file of --out {opts.out}'
     if _inside(path, opts.parts_dir):
         return (f'lies in {opts.parts_dir}, the folder where the run keeps '
                 'its parts and which it deletes')
     temporaries = stale_temporaries(opts.out) + stale_temporaries(
         opts.report_path)
-    if any(_same_file(path, t) for t in temporaries):
+    if any(same_file(path, t) for t in temporaries):
         return ('is named like the temporary files of --out / --report, '
                 'which the run deletes')
     return None
 
 
 def _writable_folder(path: str, what: str) -> None:
-    """Create the folder of ``path`` (as mmdet's tools do) and check that a
-    file can be written there."""
+    """Create the folder of ``path`` (:func:`make_dir`, as mmdet's tools
+    do) and check that a file can be written there."""
     folder = osp.dirname(osp.abspath(path))
-    if osp.exists(folder) and not osp.isdir(folder):
-        raise ProxyInputError(f'the folder of {what} {path}, {folder}, is a '
-                              'file')
     try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as e:
-        raise ProxyInputError(f'cannot create the folder of {what} {path}: '
-                              f'{e.strerror}') from None
+        make_dir(folder, f'the folder of {what} {path},')
+    except UserError as e:
+        raise ProxyInputError(str(e)) from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ProxyInputError(f'the folder of {what} {path}, {folder}, is '
                               'not writable')
@@ -131,14 +140,14 @@ def check_options(opts: ProxyOptions) -> None:
         raise ProxyInputError(f'annotation file {opts.ann_file} does not '
                               'exist')
     for what, path in (('--out', opts.out), ('--report', opts.report_path)):
-        if _same_file(path, opts.ann_file):
+        if same_file(path, opts.ann_file):
             raise ProxyInputError(
                 f'{what} {path} is the input file {opts.ann_file}: the input '
                 'is never overwritten, choose another output path')
         if osp.isdir(path):
             raise ProxyInputError(f'{what} {path} is a folder; give a file '
                                   'name')
-    if _same_file(opts.out, opts.report_path):
+    if same_file(opts.out, opts.report_path):
         raise ProxyInputError(f'--report {opts.report_path} is --out')
     inputs = [('--ann-file', opts.ann_file), ('--img-root', opts.img_root),
               ('--config', opts.config), ('--checkpoint', opts.checkpoint)]

@@ -9,10 +9,10 @@ checks the options, takes the output's lock, and runs
 
 with MMEngine's ``Runner.test()``: in this process, or as one rank of a
 ``torchrun`` (``--launcher pytorch``; ``tools/dist_proxy.sh`` starts
-one). Each rank takes every W-th image (:class:`ProxyShardSampler`);
-``--resume`` starts each rank after the last image its part file holds
-complete. The same evaluation path scores the segmentor in
-``tools/test.py``: only the evaluator differs.
+one). Each rank takes a contiguous run of images of about equal work
+(:class:`ProxyShardSampler`); ``--resume`` starts each rank after the
+last image its part file holds complete. The same evaluation path scores
+the segmentor in ``tools/test.py``: only the evaluator differs.
 """
 import copy
 import glob
@@ -28,10 +28,10 @@ from mmengine.config import Config
 from mmengine.registry import FUNCTIONS
 
 from mmboxcaseg.evaluation.functional.image_records import ProxySettings
-from mmboxcaseg.structures.coco_index import CocoFormatError, file_sha1
+from mmboxcaseg.structures.coco_index import file_sha1
 from .input_check import check_input
 from .options import (ProxyInputError, ProxyOptions, check_options,
-                      stale_temporaries, writing)
+                      same_file, stale_temporaries, writing)
 from .part_file import header_mismatch, part_path, remove_parts, scan_part
 from .shard_sampler import SHARD_IMAGE_COST
 from .writer import part_header
@@ -164,7 +164,7 @@ def proxy_config(opts: ProxyOptions) -> Config:
                 drop_thr=float(opts.drop_thr),
                 agreement=opts.agreement,
                 with_gt=opts.with_gt,
-                num_workers=int(opts.post_threads),
+                num_threads=int(opts.post_threads),
                 allow_outside_root=opts.allow_outside_root),
             test_cfg=dict(type='TestLoop')))
 
@@ -186,8 +186,6 @@ def run_rank(opts: ProxyOptions) -> None:
             run_runner(cfg, 'test', checkpoint,
                        opts.config or opts.generator_name)
     except UserError as e:  # a refused checkpoint, a config that fails
-        raise ProxyInputError(str(e)) from None
-    except CocoFormatError as e:
         raise ProxyInputError(str(e)) from None
 
 
@@ -235,15 +233,6 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def _same_file(f, path: str) -> bool:
-    """Whether the open file ``f`` is (still) the file at ``path``."""
-    try:
-        a, b = os.fstat(f.fileno()), os.stat(path)
-    except OSError:
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
-
-
 class RunLock:
     """An exclusive ``flock`` on ``<out>.lock`` for the whole run; the file
     names the process that took it (``pid host``).
@@ -276,14 +265,14 @@ class RunLock:
                         f'{holder[0] if holder else "?"}); wait for it to '
                         'end, or stop it, then rerun (with --resume to keep '
                         'its work)') from None
-                if _same_file(f, self.path):
+                if same_file(f, self.path):
                     try:
                         os.remove(self.path)
                     except FileNotFoundError:  # another run replaced it
                         pass
                 f.close()
                 continue
-            if _same_file(f, self.path):  # not replaced meanwhile
+            if same_file(f, self.path):  # not replaced meanwhile
                 break
             f.close()
         self._f = f

@@ -10,8 +10,8 @@ from mmboxcaseg.registry import DATA_SAMPLERS
 from .part_file import part_path, scan_part
 
 # cost of reading and decoding one image in units of one box (its crop,
-# forward, paste): on one CPU thread a box costs ~105 ms and everything but
-# the network ~0.6 ms per box, ~5 ms per image (docs/model_zoo.md)
+# forward, paste): small, since the network's forward is most of a box's
+# cost (docs/model_zoo.md, "throughput of stage 2")
 SHARD_IMAGE_COST = 0.05
 
 

@@ -21,7 +21,7 @@ from mmboxcaseg.evaluation.metrics.box_mask_metric import (SUMMARY_KEYS,
 from mmboxcaseg.registry import METRICS
 from mmboxcaseg.structures.coco_index import MAX_PIXELS, index_coco
 from .assemble import PartIndex, assemble_output, atomic_write
-from .options import ProxyInputError, writing
+from .options import ProxyInputError, default_report_path, writing
 from .part_file import PartWriter, part_path, scan_part
 from .report import build_report, format_report
 
@@ -60,7 +60,7 @@ class ProxyMaskWriter(BoxMaskMetric):
             another header is refused on resume.
         merge, drop_thr, agreement, with_gt: the per-image steps
             (:class:`ProxySettings`).
-        num_workers (int): threads for the per-image steps (0: inline).
+        num_threads (int): threads for the per-image steps (0: inline).
         max_pixels, allow_outside_root: as the data set's (the assembly
             re-reads the input with the same rules).
     """
@@ -77,7 +77,7 @@ class ProxyMaskWriter(BoxMaskMetric):
                  drop_thr: float = 0.0,
                  agreement: str = 'snapped',
                  with_gt: bool = True,
-                 num_workers: int = 1,
+                 num_threads: int = 1,
                  max_pixels: int = MAX_PIXELS,
                  allow_outside_root: bool = False,
                  collect_device: str = 'cpu',
@@ -86,7 +86,7 @@ class ProxyMaskWriter(BoxMaskMetric):
             merge=merge,
             drop_thr=drop_thr,
             agreement=agreement,
-            num_workers=num_workers,
+            num_threads=num_threads,
             collect_device=collect_device,
             prefix=prefix)
         self.settings = ProxySettings(
@@ -98,8 +98,7 @@ class ProxyMaskWriter(BoxMaskMetric):
         self.output = out_file
         self.ann_file = ann_file
         self.parts_dir = parts_dir or out_file + '.parts'
-        stem = out_file[:-5] if out_file.endswith('.json') else out_file
-        self.report_file = report_file or stem + '.report.json'
+        self.report_file = report_file or default_report_path(out_file)
         self.resume = bool(resume)
         self.max_pixels = int(max_pixels)
         self.allow_outside_root = bool(allow_outside_root)

@@ -9,8 +9,12 @@ from .coco_masks import (decode_rle, empty_rle, encode_masks,
                          segmentation_to_rle)
 from .mask_merge import merge_smaller_first, painting_rank
 
+# where a training sample comes from (its metainfo ``source``, a data set's
+# ``source``): a box-annotated set or a salient one
+SOURCES = ('box', 'salient')
+
 __all__ = [
-    'box_regions', 'paste_masks', 'SKIP_REASONS', 'CocoFormatError',
+    'SOURCES', 'box_regions', 'paste_masks', 'SKIP_REASONS', 'CocoFormatError',
     'CocoIndex', 'ImageEntry', 'index_coco', 'decode_rle', 'empty_rle',
     'encode_masks', 'masks_to_coco_annotations', 'paired_iou',
     'segmentation_to_rle', 'AGREEMENT_MODES', 'aligned_box_iou',

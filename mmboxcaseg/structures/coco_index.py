@@ -14,15 +14,14 @@ json (860k annotations) is indexed in seconds.
 """
 import hashlib
 import json
-import logging
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
-from mmengine.logging import print_log
 
+from mmboxcaseg.utils.problem_log import ProblemLog
 from mmboxcaseg.utils.user_errors import UserError
 
 # Why an annotation is not used (a proxy file gives it an empty mask and
@@ -47,7 +46,6 @@ SKIP_CODE = {r: i + 1 for i, r in enumerate(SKIP_REASONS)}
 READ_REASONS = ('image_missing', 'image_unreadable', 'image_size_mismatch')
 # a declared size above this is refused before anything is allocated
 MAX_PIXELS = 1 << 28  # 268 MP, e.g. 16384 x 16384
-MAX_MESSAGES = 5  # messages printed per reason; the rest are counted
 
 
 class CocoFormatError(UserError, ValueError):
@@ -113,6 +111,16 @@ class CocoIndex:
         code = int(self.skip[pos])
         return SKIP_REASONS[code - 1] if code else None
 
+    def category_metainfo(self) -> dict:
+        """``classes`` (names; the id where a category has none) and
+        ``cat_ids`` of the json's categories, ordered by id as text."""
+        cats = sorted((c for c in self.data.get('categories', [])
+                       if isinstance(c, dict) and 'id' in c),
+                      key=lambda c: str(c['id']))
+        return dict(
+            classes=tuple(str(c.get('name', c['id'])) for c in cats),
+            cat_ids=[c['id'] for c in cats])
+
     def format_doubt(self) -> 'BoxFormatDoubt':
         """:func:`box_format_doubt` of the non-crowd boxes of known
         images, as the json gives them."""
@@ -131,20 +139,6 @@ def file_sha1(path: str, chunk: int = 1 << 24) -> str:
         for block in iter(lambda: f.read(chunk), b''):
             h.update(block)
     return h.hexdigest()
-
-
-class _Messages:
-    """Print the first few messages per reason, count them all."""
-
-    def __init__(self, verbose: bool) -> None:
-        self.verbose = verbose
-        self.counts: Counter = Counter()
-
-    def __call__(self, reason: str, msg: str) -> None:
-        self.counts[reason] += 1
-        if self.verbose and self.counts[reason] <= MAX_MESSAGES:
-            print_log(
-                f'[{reason}] {msg}', logger='current', level=logging.WARNING)
 
 
 def read_coco_json(ann_file: str) -> dict:
@@ -203,7 +197,7 @@ def unsafe_file_name(name: str) -> bool:
     return False
 
 
-def _image_entries(data: dict, ann_file: str, say: _Messages,
+def _image_entries(data: dict, ann_file: str, say: ProblemLog,
                    max_pixels: int, allow_outside_root: bool) -> list:
     entries, seen = [], {}
     for i, img in enumerate(data['images']):
@@ -252,7 +246,7 @@ def _image_entries(data: dict, ann_file: str, say: _Messages,
     return entries
 
 
-def _number(v) -> bool:
+def is_number(v) -> bool:
     """A json (or numpy) number: strings and booleans are not numbers."""
     return isinstance(v, (int, float, np.integer, np.floating)) and \
         not isinstance(v, (bool, np.bool_))
@@ -276,7 +270,7 @@ def parse_box_list(boxes) -> np.ndarray:
     rows, vals = [], []
     for k, b in enumerate(boxes):
         if isinstance(b, (list, tuple, np.ndarray)) and len(b) == 4 and all(
-                _number(v) for v in b):
+                is_number(v) for v in b):
             rows.append(k)
             vals.append(b)
     if rows:
@@ -303,7 +297,7 @@ def crowd_flags(anns: List[dict]) -> Tuple[np.ndarray, np.ndarray]:
     true is; anything else (a string, even ``"0"``) is ``bad`` (skipped as
     ``bad_iscrowd``: guessing would silently drop or keep a mask)."""
     flags = [a.get('iscrowd') for a in anns]
-    known = [v is None or isinstance(v, bool) or _number(v) for v in flags]
+    known = [v is None or isinstance(v, bool) or is_number(v) for v in flags]
     crowd = [ok and bool(v) for ok, v in zip(known, flags)]
     return (np.array(crowd, dtype=bool).reshape(-1),
             ~np.array(known, dtype=bool).reshape(-1))
@@ -470,7 +464,7 @@ def index_coco(ann_file: str,
     if data is None:
         data = read_coco_json(ann_file)
     fingerprint = file_sha1(ann_file) if osp.isfile(ann_file) else ''
-    say = _Messages(verbose)
+    say = ProblemLog(verbose=verbose)
     images = _image_entries(data, ann_file, say, max_pixels,
                             allow_outside_root)
     by_id = {e.id: k for k, e in enumerate(images)}

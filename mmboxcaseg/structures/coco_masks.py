@@ -8,7 +8,7 @@ from typing import List, Optional
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from .coco_index import _number
+from .coco_index import is_number
 
 
 def segmentation_to_rle(segmentation, height: int,
@@ -65,7 +65,7 @@ def _check_polygon(poly: list, height: int, width: int) -> None:
     """Refuse a polygon coordinate that is not a finite number or lies
     more than one image size outside the image (no annotation of the image
     does; pycocotools would rasterise the whole length of such an edge)."""
-    if not all(_number(v) for v in poly):
+    if not all(is_number(v) for v in poly):
         raise ValueError('polygon coordinates must be numbers')
     try:
         xy = np.asarray(poly, dtype=np.float64).reshape(-1, 2)

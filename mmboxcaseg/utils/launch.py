@@ -1,4 +1,4 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: config, runner, CPU dist."""
+"""What the tools share: config, data and weight checks, runner, CPU dist."""
 import datetime
 import gc
 import os.path as osp
@@ -130,23 +130,30 @@ FETCH_HINT = ('python tools/misc/download_dataset.py --dataset-name {name} '
               'ln -s /path/to/the/sets data)')
 
 
-def _data_paths(dataset, found: list) -> list:
+def _config_dicts(node):
+    """Every dict of a config node, nested ones (``datasets=[...]``,
+    ``dataset=...``, ``init_cfg=...``) included, in config order."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _config_dicts(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _config_dicts(value)
+
+
+def _data_paths(dataset) -> list:
     """Every ``data_root`` and ``data_root``-joined ``ann_file`` of a data
-    set config, nested ones (``datasets=[...]``, ``dataset=...``)
-    included, in config order."""
-    if isinstance(dataset, dict):
-        root = dataset.get('data_root', None)
-        ann = dataset.get('ann_file', None)
+    set config, nested ones included, in config order."""
+    found = []
+    for node in _config_dicts(dataset):
+        root = node.get('data_root', None)
+        ann = node.get('ann_file', None)
         if isinstance(root, str) and root:
             found.append(root)
         if isinstance(ann, str) and ann:
             found.append(ann if osp.isabs(ann) or not isinstance(root, str)
                          else osp.join(root, ann))
-        for value in dataset.values():
-            _data_paths(value, found)
-    elif isinstance(dataset, (list, tuple)):
-        for value in dataset:
-            _data_paths(value, found)
     return found
 
 
@@ -161,7 +168,7 @@ def check_data(cfg: Config, step: str) -> None:
     from .user_errors import UserError
     for loader in STEP_LOADERS.get(step, ()):
         dataset = (cfg.get(loader, None) or {}).get('dataset', None)
-        for path in _data_paths(dataset, []):
+        for path in _data_paths(dataset):
             if osp.exists(path):
                 continue
             parts = osp.normpath(path).split(osp.sep)
@@ -179,20 +186,15 @@ MAKE_WEIGHTS = {
 }
 
 
-def _init_checkpoints(node, found: list) -> list:
+def _init_checkpoints(node) -> list:
     """Every local ``checkpoint`` of a ``Pretrained`` init_cfg in
     ``node`` (URLs and ``scheme://`` names are left to MMEngine)."""
-    if isinstance(node, dict):
-        ckpt = node.get('checkpoint', None)
-        if node.get('type', None) == 'Pretrained' and isinstance(
-                ckpt, str) and '://' not in ckpt:
-            found.append(ckpt)
-        for value in node.values():
-            _init_checkpoints(value, found)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _init_checkpoints(value, found)
-    return found
+    return [
+        d['checkpoint'] for d in _config_dicts(node)
+        if d.get('type', None) == 'Pretrained'
+        and isinstance(d.get('checkpoint', None), str)
+        and '://' not in d['checkpoint']
+    ]
 
 
 def check_init_weights(cfg: Config, step: str) -> None:
@@ -206,7 +208,7 @@ def check_init_weights(cfg: Config, step: str) -> None:
     if step != 'train':  # testing loads the trained weights over them
         return
     from .user_errors import UserError
-    for path in _init_checkpoints(cfg.get('model', None), []):
+    for path in _init_checkpoints(cfg.get('model', None)):
         if osp.isfile(path):
             continue
         make = MAKE_WEIGHTS.get(osp.basename(path), None)
@@ -233,8 +235,8 @@ def flush_denormals() -> None:
 
     Training BoxCaseg on a CPU produced subnormal values (heads and weight
     transfer start from N(0, 0.001) / N(0, 0.01)); arithmetic on them is
-    microcoded and made a training step 3-10x slower (measured: 2.8 s vs
-    0.8 s for 16 x 160^2 crops, 2 threads). Values below 1.2e-38 become 0.
+    microcoded, which made a training step several times slower. Values
+    below 1.2e-38 become 0.
     """
     torch.set_flush_denormal(True)
 

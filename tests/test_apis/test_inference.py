@@ -181,13 +181,8 @@ def test_inferencer_folder_in_masks_scores_pictures_out(model, tmp_path):
 
 
 def test_demo_cli(tiny_boxcaseg, tmp_path, capsys):
-    import importlib.util
-    import os.path as osp
-    demo = osp.join(
-        osp.dirname(__file__), '..', '..', 'demo', 'box_to_mask_demo.py')
-    spec = importlib.util.spec_from_file_location('demo', demo)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from tests.tool_loader import load_tool
+    module = load_tool('demo/box_to_mask_demo.py')
     cfg, ckpt = tiny_boxcaseg
     img = tmp_path / 'img.png'
     cv2.imwrite(str(img), random_image(40, 48, 6))

@@ -1,10 +1,12 @@
-"""Tiny on-disk data sets for the segmentor's data tests (written to tmp)."""
+"""Tiny on-disk data sets for the segmentor's data tests (written to tmp),
+and the log file in which a data set's skips are read."""
 import json
 import os
 import os.path as osp
 
 import cv2
 import numpy as np
+from mmengine.logging import MMLogger
 from pycocotools import mask as mask_utils
 
 
@@ -80,80 +82,40 @@ def write_coco(root, ann_name='annotations.json'):
     assert mask_utils.area(
         mask_utils.frPyObjects(dict(size=[40, 60], counts=runs), 40,
                                60)) == 202
-    poly = [[30, 2, 45.5, 2, 45.5, 27, 30, 27]]
 
-    def rect_poly(x, y, w, h):
-        return [[x, y, x + w, y, x + w, y + h, x, y + h]]
+    def ann(ann_id, image_id, category_id, bbox, iscrowd=0, mask=None):
+        """An annotation; its mask is the polygon of its box unless given."""
+        x, y, w, h = bbox
+        return dict(
+            id=ann_id,
+            image_id=image_id,
+            category_id=category_id,
+            bbox=bbox,
+            iscrowd=iscrowd,
+            segmentation=mask or [[x, y, x + w, y, x + w, y + h, x, y + h]])
 
     anns = [
-        dict(
-            id=1,
-            image_id=1,
-            category_id=1,
-            bbox=[4, 6, 20, 10],
-            iscrowd=0,
-            segmentation=dict(size=[40, 60], counts=runs)),
-        dict(
-            id=2,
-            image_id=1,
-            category_id=3,
-            bbox=[30, 2, 15.5, 25],
-            iscrowd=0,
-            segmentation=poly),
-        dict(
-            id=3,
-            image_id=1,
-            category_id=1,
-            bbox=[0, 0, 10, 10],
-            iscrowd=1,
-            segmentation=rect_poly(0, 0, 10, 10)),
-        dict(
-            id=4,
-            image_id=2,
-            category_id=1,
-            bbox=[5, 5, 0, 8],
-            iscrowd=0,
-            segmentation=rect_poly(5, 5, 0, 8)),
-        dict(
-            id=5,
-            image_id=2,
-            category_id=1,
-            bbox=[10, 10, 12, 9],
-            iscrowd=0,
-            segmentation=rect_poly(10, 10, 12, 9)),
-        dict(
-            id=6,
-            image_id=2,
-            category_id=1,
-            bbox=[70, 10, 5, 5],
-            iscrowd=0,
-            segmentation=rect_poly(70, 10, 5, 5)),
-        dict(
-            id=7,
-            image_id=3,
-            category_id=3,
-            bbox=[1, 1, 30, 20],
-            iscrowd=0,
-            segmentation=rect_poly(1, 1, 30, 20)),
-        dict(
-            id=8,
-            image_id=99,
-            category_id=1,
-            bbox=[2, 3, 4, 5],
-            iscrowd=0,
-            segmentation=rect_poly(2, 3, 4, 5)),
-        dict(
-            id=9,
-            image_id=3,
-            category_id=1,
-            bbox=[3, 2, 8, 8],
-            iscrowd=0,
-            segmentation=rect_poly(3, 2, 8, 8)),
+        ann(1, 1, 1, [4, 6, 20, 10], mask=dict(size=[40, 60], counts=runs)),
+        ann(2, 1, 3, [30, 2, 15.5, 25]),
+        ann(3, 1, 1, [0, 0, 10, 10], iscrowd=1),
+        ann(4, 2, 1, [5, 5, 0, 8]),
+        ann(5, 2, 1, [10, 10, 12, 9]),
+        ann(6, 2, 1, [70, 10, 5, 5]),
+        ann(7, 3, 3, [1, 1, 30, 20]),
+        ann(8, 99, 1, [2, 3, 4, 5]),
+        ann(9, 3, 1, [3, 2, 8, 8]),
     ]
     cats = [dict(id=3, name='dog'), dict(id=1, name='person')]
     with open(osp.join(root, ann_name), 'w') as f:
         json.dump(dict(images=images, annotations=anns, categories=cats), f)
     return str(root), ann_name
+
+
+def logger_file(tmp_path, name):
+    """Make the MMLogger ``name`` with a log file; returns the file."""
+    log_file = tmp_path / f'{name}.log'
+    MMLogger.get_instance(name, log_file=str(log_file))
+    return log_file
 
 
 def tiny_cpu_options(box_root, ann, sal_root, loaders=('train', 'val')):

@@ -40,8 +40,9 @@ def test_paper_settings():
             ROOT, 'configs/boxcaseg/'
             'boxcaseg_hrnetv2-w48_2xb16-40e_voc-duts.py'))
     coco = Config.fromfile(
-        osp.join(ROOT,
-                 'configs/boxcaseg/boxcaseg_hrnetv2-w48_2xb16_coco-duts.py'))
+        osp.join(
+            ROOT, 'configs/boxcaseg/'
+            'boxcaseg_hrnetv2-w48_2xb16-40e_coco-duts.py'))
     assert voc.optim_wrapper.optimizer.lr == 0.004
     assert voc.train_cfg.max_epochs == 40
     assert voc.train_dataloader.batch_size == 16
@@ -124,16 +125,15 @@ def test_cpu_val_dataloader_gives_eval_samples(tmp_path):
 
 @pytest.mark.parametrize('data', ['coco128', 'pennfudan'])
 def test_longer_schedule_changes_only_the_length(data):
-    """The recipe trains 2000 iterations; _4x: the same at 4000 (the poly LR
+    """The recipe trains 2000 iterations; -4k: the same at 4000 (the poly LR
     has no fixed end, so it stretches), validated and saved at the end, with
     the weight average; nothing else differs."""
-    base = osp.join(ROOT, 'configs/boxcaseg/'
-                    f'boxcaseg_effnet-lite0_1xb16-cpu_{data}-salient')
-    one = Config.fromfile(base + '.py')
+    cfgs = osp.join(ROOT, 'configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu')
+    one = Config.fromfile(f'{cfgs}_{data}-salient.py')
     assert 'end' not in one.param_scheduler[0]
     assert one.train_cfg.max_iters == one.train_cfg.val_interval == 2000
     assert 'custom_hooks' not in one
-    cfg = Config.fromfile(base + '_4x.py')
+    cfg = Config.fromfile(f'{cfgs}-4k_{data}-salient.py')
     assert cfg.train_cfg.max_iters == 4000
     assert cfg.train_cfg.val_interval == 4000
     assert cfg.default_hooks.checkpoint.interval == 4000

@@ -12,13 +12,13 @@ import zlib
 import cv2
 import numpy as np
 import pytest
-from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmboxcaseg.datasets import BoxCropDataset
 from mmboxcaseg.datasets.image_files import image_size
 from mmboxcaseg.datasets.transforms import LoadBoxImage, loading, read_image
+from tests.test_datasets.boxcaseg_tiny_data import logger_file
 from tests.test_datasets.test_boxcaseg_configs import _tiny_cpu_cfg
 
 
@@ -60,12 +60,6 @@ def broken_tiny_data(tmp_path):
     return cfg, box
 
 
-def _log(tmp_path, name):
-    log_file = tmp_path / f'{name}.log'
-    MMLogger.get_instance(name, log_file=str(log_file))
-    return log_file
-
-
 def test_headers_pass_decoding_fails(tmp_path):
     _, box = broken_tiny_data(tmp_path)
     files = [(box / 'images/002.jpg', (40, 60)),
@@ -82,7 +76,7 @@ def test_headers_pass_decoding_fails(tmp_path):
 
 def test_training_skips_them_counted_and_named_once(tmp_path):
     cfg, box = broken_tiny_data(tmp_path)
-    log_file = _log(tmp_path, 'undecodable_train')
+    log_file = logger_file(tmp_path, 'undecodable_train')
     init_default_scope('mmboxcaseg')
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=1234)
     box_anns, salient = [], []

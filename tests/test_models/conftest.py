@@ -34,7 +34,7 @@ TINY_HRNET = dict(
 TINY_BOXCASEG = dict(
     type='BoxCaseg',
     backbone=TINY_HRNET,
-    neck=dict(type='HRNetV2Concat', in_channels=[4, 8, 16, 32]),
+    neck=dict(type='UpsampleConcat', in_channels=[4, 8, 16, 32]),
     weak_head=dict(type='BoxCasegHead', in_channels=60),
     salient_head=dict(type='BoxCasegHead', in_channels=60),
     transferred_head=dict(type='TransferredHead', in_channels=60),

@@ -50,6 +50,17 @@ def base_coco():
     crowd = np.zeros((12, 16), bool)
     crowd[8:11, 10:15] = True
     crowd_rle = uncompressed_rle(crowd)
+
+    def ann(ann_id, image_id, category_id, iscrowd, bbox, segmentation):
+        return {
+            'id': ann_id,
+            'image_id': image_id,
+            'category_id': category_id,
+            'iscrowd': iscrowd,
+            'bbox': bbox,
+            'segmentation': segmentation
+        }
+
     return {
         'info': {
             'description': 'tiny',
@@ -102,38 +113,10 @@ def base_coco():
                 'note': 'kept',
                 'segmentation': [[1, 1, 9, 1, 9, 7, 1, 7]]
             },
-            {
-                'id': 7,
-                'image_id': 1,
-                'category_id': 1,
-                'iscrowd': 1,
-                'bbox': [10, 8, 5, 3],
-                'segmentation': crowd_rle
-            },
-            {
-                'id': 5,
-                'image_id': 1,
-                'category_id': 1,
-                'iscrowd': 0,
-                'bbox': [4, 2, 4, 4],
-                'segmentation': []
-            },
-            {
-                'id': 8,
-                'image_id': 3,
-                'category_id': 2,
-                'iscrowd': 0,
-                'bbox': [1.5, 2.0, 4.0, 3.5],
-                'segmentation': [[1, 2, 6, 2, 6, 6, 1, 6]]
-            },
-            {
-                'id': 2,
-                'image_id': 2,
-                'category_id': 2,
-                'iscrowd': 0,
-                'bbox': [0, 0, 10, 10],
-                'segmentation': rle_of(full)
-            },
+            ann(7, 1, 1, 1, [10, 8, 5, 3], crowd_rle),
+            ann(5, 1, 1, 0, [4, 2, 4, 4], []),
+            ann(8, 3, 2, 0, [1.5, 2.0, 4.0, 3.5], [[1, 2, 6, 2, 6, 6, 1, 6]]),
+            ann(2, 2, 2, 0, [0, 0, 10, 10], rle_of(full)),
         ],
         'licenses': [{
             'id': 3,

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import subprocess
 import sys
@@ -9,16 +8,14 @@ import pytest
 from mmboxcaseg.proxy import ProxyInputError, ProxyOptions, \
     generate_proxy_masks
 from tests.test_proxy.proxy_data import decode, write_image
+from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'generate_proxy_masks.py'
 
 
 def cli_main(argv):
-    spec = importlib.util.spec_from_file_location('generate_proxy_masks', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    return load_tool('tools/generate_proxy_masks.py').main(argv)
 
 
 def run(ann, imgs, out, **kw):
@@ -39,36 +36,27 @@ def _bad_dataset(root):
     write_image(imgs / 'a.png', 12, 16)
     write_image(imgs / 'wrongsize.png', 9, 10)
     (imgs / 'garbage.png').write_bytes(b'not an image at all')
+    def image(img_id, name, h, w):
+        return {'id': img_id, 'file_name': name, 'height': h, 'width': w}
+
+    def box(ann_id, img_id, bbox):
+        return {
+            'id': ann_id,
+            'image_id': img_id,
+            'category_id': 1,
+            'bbox': bbox
+        }
+
     coco = {
         'categories': [{
             'id': 1,
             'name': 'a'
         }],
         'images': [
-            {
-                'id': 1,
-                'file_name': 'a.png',
-                'height': 12,
-                'width': 16
-            },
-            {
-                'id': 4,
-                'file_name': 'missing.png',
-                'height': 10,
-                'width': 10
-            },
-            {
-                'id': 5,
-                'file_name': 'garbage.png',
-                'height': 10,
-                'width': 10
-            },
-            {
-                'id': 6,
-                'file_name': 'wrongsize.png',
-                'height': 10,
-                'width': 10
-            },
+            image(1, 'a.png', 12, 16),
+            image(4, 'missing.png', 10, 10),
+            image(5, 'garbage.png', 10, 10),
+            image(6, 'wrongsize.png', 10, 10),
             {
                 'id': 7,
                 'file_name': 'a.png',
@@ -79,12 +67,7 @@ def _bad_dataset(root):
                 'height': 12,
                 'width': 16
             },  # no id
-            {
-                'id': 8,
-                'file_name': 'a.png',
-                'height': 12,
-                'width': 16
-            },
+            image(8, 'a.png', 12, 16),
         ],
         'annotations': [
             {
@@ -92,78 +75,18 @@ def _bad_dataset(root):
                 'image_id': 1,
                 'category_id': 1
             },  # no bbox
-            {
-                'id': 21,
-                'image_id': 1,
-                'category_id': 1,
-                'bbox': [1, 1, float('nan'), 2]
-            },
-            {
-                'id': 22,
-                'image_id': 1,
-                'category_id': 1,
-                'bbox': [1, 1, 0, 3]
-            },
-            {
-                'id': 23,
-                'image_id': 1,
-                'category_id': 1,
-                'bbox': [2, 2, 3, -1]
-            },
-            {
-                'id': 24,
-                'image_id': 1,
-                'category_id': 1,
-                'bbox': [20, 1, 3, 3]
-            },
-            {
-                'id': 25,
-                'image_id': 99,
-                'category_id': 1,
-                'bbox': [1, 1, 3, 3]
-            },
-            {
-                'id': 26,
-                'image_id': 4,
-                'category_id': 1,
-                'bbox': [1, 1, 3, 3]
-            },
-            {
-                'id': 27,
-                'image_id': 5,
-                'category_id': 1,
-                'bbox': [1, 1, 3, 3]
-            },
-            {
-                'id': 28,
-                'image_id': 6,
-                'category_id': 1,
-                'bbox': [1, 1, 3, 3]
-            },
-            {
-                'id': 29,
-                'image_id': 7,
-                'category_id': 1,
-                'bbox': [1, 1, 3, 3]
-            },
-            {
-                'id': 30,
-                'image_id': 1,
-                'category_id': 1,
-                'bbox': 'abc'
-            },
-            {
-                'id': 31,
-                'image_id': 1,
-                'category_id': 1,
-                'bbox': [14, 10, 5, 5]
-            },  # partly outside: clipped, kept
-            {
-                'id': 32,
-                'image_id': 1,
-                'category_id': 1,
-                'bbox': [1, 1, 4, 4]
-            },
+            box(21, 1, [1, 1, float('nan'), 2]),
+            box(22, 1, [1, 1, 0, 3]),
+            box(23, 1, [2, 2, 3, -1]),
+            box(24, 1, [20, 1, 3, 3]),
+            box(25, 99, [1, 1, 3, 3]),
+            box(26, 4, [1, 1, 3, 3]),
+            box(27, 5, [1, 1, 3, 3]),
+            box(28, 6, [1, 1, 3, 3]),
+            box(29, 7, [1, 1, 3, 3]),
+            box(30, 1, 'abc'),
+            box(31, 1, [14, 10, 5, 5]),  # partly outside: clipped, kept
+            box(32, 1, [1, 1, 4, 4]),
             {
                 'id': 33,
                 'category_id': 1,

@@ -1,7 +1,6 @@
 """The Mask R-CNN config the converter writes next to its proxy json
 (mmboxcaseg/proxy/mask_rcnn_config.py): boxes json -> proxies -> that
 config -> tools/train.py, with no hand edit."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -13,8 +12,7 @@ from mmboxcaseg.proxy.mask_rcnn_config import (MARKER, MaskRCNNConfigError,
                                                write_mask_rcnn_config)
 from tests.test_proxy.proxy_data import make_dataset
 from tests.test_proxy.test_bad_input import cli_main
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.tool_loader import load_tool
 
 
 def _minimal_boxes():
@@ -118,10 +116,7 @@ def test_boxes_to_trained_mask_rcnn_without_a_hand_edit(tmp_path, capsys):
     assert cfg.classes == ('cat', 'dog')
     assert cfg.val_evaluator.ann_file == str(val)
 
-    spec = importlib.util.spec_from_file_location(
-        '_train_tool', osp.join(ROOT, 'tools', 'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_tool('tools/train.py')
     work = tmp_path / 'work'
     train.main([
         cfg_path, '--work-dir',

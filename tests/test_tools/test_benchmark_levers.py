@@ -40,12 +40,8 @@ def test_benchmark_levers_table(tmp_path):
 
 
 def test_schedule_reverses_each_round():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_levers',
-        os.path.join(ROOT, 'tools/analysis_tools/benchmark_levers.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from tests.tool_loader import load_tool
+    tool = load_tool('tools/analysis_tools/benchmark_levers.py')
     assert tool.schedule(['a', 'b', 'c'], 1) == ['a', 'b', 'c']
     assert tool.schedule(['a', 'b', 'c'], 3) == [
         'a', 'b', 'c', 'c', 'b', 'a', 'a', 'b', 'c'

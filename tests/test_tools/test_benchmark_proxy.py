@@ -2,26 +2,17 @@
 model-only vs converter ratio, the 1-vs-2-process ratio and the network's
 own 1-vs-2-process ceiling are printed, and --cfg-options reach the
 segmentor of both measures."""
-import importlib.util
 import json
-import os.path as osp
 import re
 
 from tests.test_proxy.proxy_data import make_dataset
+from tests.tool_loader import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_proxy.py')
-    spec = importlib.util.spec_from_file_location('benchmark_proxy', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+TOOL = 'tools/analysis_tools/benchmark_proxy.py'
 
 
 def test_subset_json_keeps_the_first_images(tmp_path):
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     ann, _ = make_dataset(tmp_path)
     out = tmp_path / 'sub.json'
     # base_coco: image 1 has 3 annotations, one of them crowd
@@ -41,7 +32,7 @@ def _assert_ratio_of_printed(num, den, ratio):
 
 
 def test_prints_both_ratios(tmp_path, tiny_boxcaseg, capsys, monkeypatch):
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     ann, imgs = make_dataset(tmp_path)
     cfg, ckpt = tiny_boxcaseg
     seen = []

@@ -1,8 +1,6 @@
 """tools/misc/download_dataset.py against tiny archives served from
 127.0.0.1 (nothing leaves the machine)."""
-import importlib.util
 import json
-import os.path as osp
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -12,13 +10,9 @@ from pycocotools.coco import COCO
 
 from tests.test_tools.test_dataset_converters.tiny_sources import (
     make_coco128_seg, make_pennfudan, zip_tree)
+from tests.tool_loader import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(__file__)))
-spec = importlib.util.spec_from_file_location(
-    '_tool_download_dataset',
-    osp.join(ROOT, 'tools', 'misc', 'download_dataset.py'))
-dl = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(dl)
+dl = load_tool('tools/misc/download_dataset.py')
 
 TINY_COUNTS = {
     'pennfudan': [('pennfudan/annotations_all.json', 6, 9),

@@ -1,9 +1,7 @@
 """tools/test.py and tools/generate_proxy_masks.py share one path: the same
 box gets the same mask; --out is small; --show-dir draws the masks."""
-import importlib.util
 import json
 import pickle
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -11,23 +9,14 @@ import numpy as np
 from mmboxcaseg.proxy import ProxyOptions, generate_proxy_masks
 from mmboxcaseg.structures import decode_rle
 from tests.test_proxy.proxy_data import make_dataset
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(name,
-                                                  REPO / 'tools' / name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.tool_loader import load_tool
 
 
 def test_evaluation_and_proxies_give_the_same_masks(tmp_path, tiny_boxcaseg):
     cfg, ckpt = tiny_boxcaseg
     ann, imgs = make_dataset(tmp_path)
     out_pkl = tmp_path / 'eval' / 'preds.pkl'  # a folder that is made
-    _tool('test.py').main([
+    load_tool('tools/test.py').main([
         cfg, ckpt, '--work-dir',
         str(tmp_path / 'work'), '--out',
         str(out_pkl), '--show-dir', 'vis', '--cfg-options',

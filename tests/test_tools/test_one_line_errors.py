@@ -1,7 +1,6 @@
 """A user error in what a tool is given ends the tool with one line,
 ``error: ...`` naming the file or setting, and a non-zero exit: no
 traceback (mmboxcaseg.utils.user_errors)."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -11,16 +10,10 @@ import pytest
 import torch
 
 from tests.test_proxy.proxy_data import make_dataset
+from tests.test_utils.test_checkpoint import _evil_checkpoint
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _tool(rel):
-    name = '_one_line_' + osp.basename(rel)[:-3]
-    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, rel))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _exit_line(main, argv, *names):
@@ -46,23 +39,6 @@ def _returned_line(capsys, code, *names):
     for name in names:
         assert str(name) in lines[0], (name, lines[0])
     return lines[0]
-
-
-class _Evil:
-    """Unpickling this would run code (writes a marker file)."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.path}', ))
-
-
-def _evil_checkpoint(tmp_path):
-    marker = tmp_path / 'pwned'
-    bad = tmp_path / 'evil.pth'
-    torch.save({'state_dict': {}, 'meta': _Evil(str(marker))}, bad)
-    return bad, marker
 
 
 def _refusal(msg, path):
@@ -96,20 +72,20 @@ def _test_argv(tiny_boxcaseg, tmp_path, *extra, ckpt=None):
 
 def test_test_py_unknown_model_key(tiny_boxcaseg, tmp_path):
     argv = _test_argv(tiny_boxcaseg, tmp_path, 'model.nonexistent=1')
-    _exit_line(_tool('tools/test.py').main, argv, tiny_boxcaseg[0],
+    _exit_line(load_tool('tools/test.py').main, argv, tiny_boxcaseg[0],
                'nonexistent')
 
 
 def test_test_py_unknown_pred(tiny_boxcaseg, tmp_path):
     argv = _test_argv(tiny_boxcaseg, tmp_path, 'model.test_cfg.pred=bogus')
-    _exit_line(_tool('tools/test.py').main, argv, tiny_boxcaseg[0],
+    _exit_line(load_tool('tools/test.py').main, argv, tiny_boxcaseg[0],
                "'bogus'", 'test_cfg.pred')
 
 
 def test_test_py_checkpoint_of_another_model(tiny_boxcaseg, tmp_path):
     other, key = _other_model_checkpoint(tiny_boxcaseg, tmp_path)
     argv = _test_argv(tiny_boxcaseg, tmp_path, ckpt=other)
-    msg = _exit_line(_tool('tools/test.py').main, argv, other,
+    msg = _exit_line(load_tool('tools/test.py').main, argv, other,
                      f'size mismatch for {key}')
     assert 'does not fit' in msg
 
@@ -128,7 +104,7 @@ def _converter_argv(tiny_boxcaseg, tmp_path, *options):
 
 
 def test_converter_unknown_model_key(tiny_boxcaseg, tmp_path, capsys):
-    tool = _tool('tools/generate_proxy_masks.py')
+    tool = load_tool('tools/generate_proxy_masks.py')
     code = tool.main(
         _converter_argv(tiny_boxcaseg, tmp_path, 'model.nonexistent=1'))
     _returned_line(capsys, code, tiny_boxcaseg[0], 'nonexistent')
@@ -136,7 +112,7 @@ def test_converter_unknown_model_key(tiny_boxcaseg, tmp_path, capsys):
 
 
 def test_converter_unknown_pred(tiny_boxcaseg, tmp_path, capsys):
-    tool = _tool('tools/generate_proxy_masks.py')
+    tool = load_tool('tools/generate_proxy_masks.py')
     code = tool.main(
         _converter_argv(tiny_boxcaseg, tmp_path,
                         'model.test_cfg.pred=bogus'))
@@ -169,7 +145,7 @@ def test_train_py_box_set_without_usable_annotation(tmp_path):
         str(tmp_path / 'work'), '--cfg-options',
         'model.backbone.init_cfg=None', 'train_cfg.max_iters=1'
     ] + tiny_cpu_options(box_root, ann, sal_root)
-    _exit_line(_tool('tools/train.py').main, argv, path,
+    _exit_line(load_tool('tools/train.py').main, argv, path,
                'no usable annotation')
     assert not list((tmp_path / 'work').glob('*.pth'))
 
@@ -195,7 +171,7 @@ def _image(tmp_path):
 def test_demo_empty_image(tiny_boxcaseg, tmp_path):
     empty = tmp_path / 'empty.jpg'
     empty.write_bytes(b'')
-    _exit_line(_tool('demo/box_to_mask_demo.py').main,
+    _exit_line(load_tool('demo/box_to_mask_demo.py').main,
                _demo_argv(tiny_boxcaseg, tmp_path, empty), empty)
 
 
@@ -218,7 +194,7 @@ def test_demo_empty_image_as_a_command(tiny_boxcaseg, tmp_path):
 def test_demo_out_dir_is_a_file(tiny_boxcaseg, tmp_path):
     afile = tmp_path / 'afile'
     afile.write_text('keep me')
-    _exit_line(_tool('demo/box_to_mask_demo.py').main,
+    _exit_line(load_tool('demo/box_to_mask_demo.py').main,
                _demo_argv(tiny_boxcaseg, tmp_path, _image(tmp_path),
                           out=afile), '--out-dir', afile)
     assert afile.read_text() == 'keep me'
@@ -226,7 +202,7 @@ def test_demo_out_dir_is_a_file(tiny_boxcaseg, tmp_path):
 
 def test_demo_malicious_checkpoint(tiny_boxcaseg, tmp_path):
     bad, marker = _evil_checkpoint(tmp_path)
-    msg = _exit_line(_tool('demo/box_to_mask_demo.py').main,
+    msg = _exit_line(load_tool('demo/box_to_mask_demo.py').main,
                      _demo_argv(tiny_boxcaseg, tmp_path, _image(tmp_path),
                                 weights=bad), bad)
     _refusal(msg, bad)
@@ -235,7 +211,7 @@ def test_demo_malicious_checkpoint(tiny_boxcaseg, tmp_path):
 
 def test_demo_checkpoint_of_another_model(tiny_boxcaseg, tmp_path):
     other, key = _other_model_checkpoint(tiny_boxcaseg, tmp_path)
-    _exit_line(_tool('demo/box_to_mask_demo.py').main,
+    _exit_line(load_tool('demo/box_to_mask_demo.py').main,
                _demo_argv(tiny_boxcaseg, tmp_path, _image(tmp_path),
                           weights=other), other, f'size mismatch for {key}')
 
@@ -245,7 +221,7 @@ def test_publish_model_malicious_checkpoint(tmp_path):
     bad, marker = _evil_checkpoint(tmp_path)
     out = tmp_path / 'pub.pth'
     msg = _exit_line(
-        _tool('tools/model_converters/publish_model.py').main,
+        load_tool('tools/model_converters/publish_model.py').main,
         [str(bad), str(out)], bad)
     _refusal(msg, bad)
     assert not marker.exists() and not out.exists()
@@ -255,7 +231,7 @@ def test_efficientnet_converter_malicious_checkpoint(tmp_path):
     bad, marker = _evil_checkpoint(tmp_path)
     out = tmp_path / 'lite0.pth'
     msg = _exit_line(
-        _tool('tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py')
+        load_tool('tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py')
         .main, ['--src', str(bad), '--out', str(out)], bad)
     _refusal(msg, bad)
     assert not marker.exists() and not out.exists()
@@ -267,18 +243,9 @@ def test_score_generators_work_dir_is_a_file(tmp_path):
     afile = tmp_path / 'work'
     afile.write_text('x')
     _exit_line(
-        _tool('tools/analysis_tools/score_generators.py').main,
+        load_tool('tools/analysis_tools/score_generators.py').main,
         ['--set', f'tiny={ann}:{imgs}', '--generators', 'boxfill',
          '--work-dir', str(afile)], '--work-dir', afile)
-
-
-def test_pennfudan_work_dir_is_a_file(tmp_path):
-    afile = tmp_path / 'e2e'
-    afile.write_text('x')
-    _exit_line(
-        _tool('tools/analysis_tools/pennfudan_end_to_end.py').main,
-        ['--work-dir', str(afile / 'sub'), '--data-root', str(tmp_path)],
-        '--work-dir', afile)
 
 
 @pytest.mark.parametrize('tool,step_args,name', [
@@ -294,7 +261,7 @@ def test_missing_data_set_names_the_fetch_command(tool, step_args, name,
     (tmp_path / 'weights.pth').write_bytes(b'')
     cfg = osp.join(ROOT, 'configs', 'boxcaseg',
                    'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py')
-    msg = _exit_line(_tool(tool).main, [cfg] + step_args,
+    msg = _exit_line(load_tool(tool).main, [cfg] + step_args,
                      f'data/{name}', f'--dataset-name {name}')
     assert not (tmp_path / 'work_dirs').exists() or not any(
         (tmp_path / 'work_dirs').rglob('*.log')), msg
@@ -309,6 +276,6 @@ def test_missing_initial_weights_name_the_tool(tmp_path, monkeypatch):
     for root in ('data/coco128', 'data/davis345', 'data/sod204'):
         (tmp_path / root).mkdir(parents=True)
     (tmp_path / 'data/coco128/annotations.json').write_text('{}')
-    _exit_line(_tool('tools/train.py').main, [cfg],
+    _exit_line(load_tool('tools/train.py').main, [cfg],
                'checkpoints/efficientnet_lite0_mmboxcaseg.pth',
                'efficientnet_lite0_to_mmboxcaseg.py --out')

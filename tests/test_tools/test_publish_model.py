@@ -1,23 +1,15 @@
 """publish_model.py: weights only + sha256; --raw takes an EMAHook run's raw
 weights out of ``ema_state_dict``."""
 import hashlib
-import importlib.util
-import os.path as osp
 from types import SimpleNamespace
 
 import pytest
 import torch
 from mmengine.hooks import EMAHook
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.tool_loader import load_tool
 
-
-def _tool():
-    path = osp.join(ROOT, 'tools', 'model_converters', 'publish_model.py')
-    spec = importlib.util.spec_from_file_location('publish_model', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+TOOL = 'tools/model_converters/publish_model.py'
 
 
 def _ema_checkpoint(tmp_path):
@@ -40,7 +32,7 @@ def _ema_checkpoint(tmp_path):
 
 
 def test_publish_keeps_the_average_and_raw_takes_the_raw_weights(tmp_path):
-    tool = _tool()
+    tool = load_tool(TOOL)
     src, start, raw = _ema_checkpoint(tmp_path)
     out = str(tmp_path / 'model.pth')
     assert tool.main([src, out]) == 0
@@ -63,7 +55,7 @@ def test_publish_keeps_the_average_and_raw_takes_the_raw_weights(tmp_path):
 
 
 def test_raw_without_ema_and_overwrite_are_refused(tmp_path, capsys):
-    tool = _tool()
+    tool = load_tool(TOOL)
     model = torch.nn.Linear(3, 2)
     src = str(tmp_path / 'plain.pth')
     torch.save(dict(state_dict=model.state_dict(), meta={}), src)
@@ -80,7 +72,7 @@ def test_raw_without_ema_and_overwrite_are_refused(tmp_path, capsys):
 
 @pytest.mark.parametrize('missing', ['file', 'state_dict'])
 def test_bad_source_is_named(tmp_path, capsys, missing):
-    tool = _tool()
+    tool = load_tool(TOOL)
     src = str(tmp_path / 'bad.pth')
     if missing == 'state_dict':
         torch.save(dict(meta={}), src)

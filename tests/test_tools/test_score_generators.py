@@ -1,23 +1,14 @@
 """tools/analysis_tools/score_generators.py: one table of every generator
 on a tiny set with hand-computed IoUs (tests/test_proxy/proxy_data.py)."""
-import importlib.util
 import json
-import os.path as osp
 
 import numpy as np
 import pytest
 
 from tests.test_proxy.proxy_data import base_coco, make_dataset, rle_of
+from tests.tool_loader import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'score_generators.py')
-    spec = importlib.util.spec_from_file_location('score_generators', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+TOOL = 'tools/analysis_tools/score_generators.py'
 
 
 def _known_set(root):
@@ -37,7 +28,7 @@ def _known_set(root):
 
 
 def test_rows_and_cfg_options(tmp_path, tiny_boxcaseg, capsys):
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     ann, imgs = _known_set(tmp_path)
     cfg, ckpt = tiny_boxcaseg
     out = tmp_path / 'scores.json'
@@ -74,7 +65,7 @@ def test_rows_and_cfg_options(tmp_path, tiny_boxcaseg, capsys):
 
 
 def test_model_free_set_and_bad_input(tmp_path, capsys):
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     ann, imgs = _known_set(tmp_path)
     assert tool.main(['--set', f'tiny={ann}:{imgs}', '--generators',
                       'boxfill', 'boxcaseg']) == 0
@@ -89,7 +80,7 @@ def test_model_free_set_and_bad_input(tmp_path, capsys):
 
 
 def test_set_without_gt_masks_is_named_in_one_line(tmp_path):
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     coco = base_coco()
     for a in coco['annotations']:
         if not a.get('iscrowd'):

@@ -1,23 +1,13 @@
 """score_vs_iou.py reads the ``--out`` file of tools/test.py with an
 allow-list: a crafted ``.pkl`` is refused in one line and runs nothing."""
-import importlib.util
-import os
-import os.path as osp
 import pickle
 
 import pytest
 
-from mmboxcaseg.registry import METRICS
+from tests.test_utils.test_checkpoint import _Evil
+from tests.tool_loader import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'score_vs_iou.py')
-    spec = importlib.util.spec_from_file_location('score_vs_iou', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+TOOL = 'tools/analysis_tools/score_vs_iou.py'
 
 
 def test_reads_what_the_metric_writes(tmp_path, capsys):
@@ -26,30 +16,16 @@ def test_reads_what_the_metric_writes(tmp_path, capsys):
     from scipy.stats import spearmanr
 
     from tests.test_evaluation.test_metrics.test_box_mask_metric import \
-        _hand_made
+        _written_instances
     out = tmp_path / 'p.pkl'
-    metric = METRICS.build(dict(type='BoxMaskMetric', out_file=str(out)))
-    metric.process({}, _hand_made())
-    metric.evaluate(1)
-    with open(out, 'rb') as f:
-        instances = pickle.load(f)
+    instances = _written_instances(out)
     scored = [(d['score'], d['gt_iou']) for d in instances
               if d['gt_iou'] is not None and d['skip'] is None]
     assert len(scored) == 3  # IoUs 2/3, 1/2, 0; a skipped box; no GT
-    assert _tool().main([str(out)]) == 0
+    assert load_tool(TOOL).main([str(out)]) == 0
     rho = spearmanr(*zip(*scored)).statistic
     assert f'3 instances: Spearman rank correlation of score and true IoU ' \
         f'= {rho:.3f}' in capsys.readouterr().out
-
-
-class _Evil:
-    """Unpickling this runs a shell command that writes a marker file."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.path}', ))
 
 
 def test_crafted_pickle_runs_no_code_and_is_refused_in_one_line(tmp_path):
@@ -59,7 +35,7 @@ def test_crafted_pickle_runs_no_code_and_is_refused_in_one_line(tmp_path):
         pickle.dump([dict(score=0.5, gt_iou=0.5, skip=None),
                      dict(score=_Evil(str(marker)))], f)
     with pytest.raises(SystemExit) as info:
-        _tool().main([str(bad)])
+        load_tool(TOOL).main([str(bad)])
     assert not marker.exists()  # nothing of the file ran
     msg = str(info.value.code)
     assert msg.startswith('error: ') and '\n' not in msg
@@ -71,7 +47,7 @@ def test_not_a_pickle_and_a_missing_file_are_one_line(tmp_path):
     junk.write_bytes(b'\x80\x04not really')
     for path in (junk, tmp_path / 'missing.pkl'):
         with pytest.raises(SystemExit) as info:
-            _tool().main([str(path)])
+            load_tool(TOOL).main([str(path)])
         msg = str(info.value.code)
         assert msg.startswith('error: ') and str(path) in msg
         assert '\n' not in msg

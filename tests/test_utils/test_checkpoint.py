@@ -1,4 +1,5 @@
-"""Resume under torch >= 2.6 (weights_only on) and refusal of foreign pickles."""
+"""Resume under torch >= 2.6 (weights_only on) and refusal of foreign
+pickles."""
 import os
 import pickle
 
@@ -73,10 +74,16 @@ class _Evil:
         return (os.system, (f'touch {self.path}', ))
 
 
-def test_foreign_pickle_is_refused(tmp_path):
+def _evil_checkpoint(tmp_path):
+    """A checkpoint whose loading, if allowed, would write ``marker``."""
     marker = tmp_path / 'pwned'
-    bad = tmp_path / 'bad.pth'
+    bad = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': _Evil(str(marker))}, bad)
+    return bad, marker
+
+
+def test_foreign_pickle_is_refused(tmp_path):
+    bad, marker = _evil_checkpoint(tmp_path)
     with pytest.raises(pickle.UnpicklingError):
         _load_checkpoint(str(bad), map_location='cpu')
     assert not marker.exists()

@@ -106,14 +106,9 @@ def test_show_dir_in_the_way_stops_before_converting(tmp_path, capsys):
 
 
 def test_demo_overlay_uses_instance_colours(tiny_boxcaseg, tmp_path):
-    import importlib.util
-    from pathlib import Path
-
     from mmboxcaseg.visualization.instances import instance_colours
-    demo = Path(__file__).parents[2] / 'demo' / 'box_to_mask_demo.py'
-    spec = importlib.util.spec_from_file_location('demo', demo)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from tests.tool_loader import load_tool
+    module = load_tool('demo/box_to_mask_demo.py')
     cfg, ckpt = tiny_boxcaseg
     cv2.imwrite(str(tmp_path / 'img.png'), np.full((40, 48, 3), 80,
                                                     np.uint8))

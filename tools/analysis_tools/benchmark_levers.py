@@ -18,7 +18,7 @@ Variants (``--variants``, default all):
 * ``weak-only`` / ``weak-salient`` / ``weak-transferred``: the paper's
   Table 4 rows (heads removed);
 * ``color-pairwise``: + ``ColorPairwiseLoss`` (BoxInst-style);
-* ``ema``: + MMEngine's ``EMAHook`` (the weight average of the ``_4x``
+* ``ema``: + MMEngine's ``EMAHook`` (the weight average of the ``-4k``
   configs);
 * ``nchw``: the images in PyTorch's default NCHW layout instead of the
   ``channels_last`` of the CPU configs (``model.channels_last=False``);
@@ -66,7 +66,7 @@ VARIANTS = {
         'model.channels_last': False
     },
 }
-# the weight average of the _4x configs
+# the weight average of the -4k configs
 EMA_BASE = osp.join(ROOT, 'configs', '_base_', 'schedules', 'ema.py')
 
 

@@ -155,7 +155,7 @@ def phase_train_step(args, variant):
     device = torch.device(args.device)
     backbone, channels = BACKBONES[args.backbone]
     c = sum(channels)
-    neck = dict(type='HRNetV2Concat', in_channels=channels)
+    neck = dict(type='UpsampleConcat', in_channels=channels)
     if args.reduce_channels:
         neck['reduce_channels'] = c = args.reduce_channels
     b, s = args.batch_size, args.crop
@@ -290,7 +290,7 @@ def parse_args():
         '--reduce-channels',
         type=int,
         default=None,
-        help='HRNetV2Concat projection (the CPU configs: 128)')
+        help='UpsampleConcat projection (the CPU configs: 128)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=1)

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 COCO_BOXES = 860_000
-CONFIG = 'configs/boxcaseg/boxcaseg_hrnetv2-w48_2xb16_coco-duts.py'
+CONFIG = 'configs/boxcaseg/boxcaseg_hrnetv2-w48_2xb16-40e_coco-duts.py'
 
 
 def parse_args(argv=None):

@@ -17,7 +17,6 @@ rasterised at the written size (RLE), tight xywh box with pixel edges,
 ``OUT``. Images without a label file (or with an empty one) are left out.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -27,7 +26,11 @@ import mmcv
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from mmboxcaseg.structures import masks_to_coco_annotations
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from coco_images import (downscale, parse_converter_args,  # noqa: E402
+                         write_image, write_json)
+
+from mmboxcaseg.structures import masks_to_coco_annotations  # noqa: E402
 
 COCO_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20,
             21, 22, 23, 24, 25, 27, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39,
@@ -105,22 +108,14 @@ def convert(src: str, out: str, max_side: int = 480) -> dict:
         if img is None:
             raise SystemExit(f'error: {img_dir}/{stem}.jpg is not a '
                              'readable image')
-        if 0 < max_side < max(img.shape[:2]):
-            img = mmcv.imrescale(
-                img, (max_side, max_side), interpolation='area')
+        img = downscale(img, max_side)
         height, width = img.shape[:2]
         masks, classes = polygon_masks(label_file, width, height)
         if not len(masks):
             unlabelled += 1
             continue
         image_id = len(images) + 1
-        mmcv.imwrite(img, osp.join(out, 'images', stem + '.jpg'))
-        images.append({
-            'id': image_id,
-            'file_name': f'images/{stem}.jpg',
-            'height': height,
-            'width': width
-        })
+        images.append(write_image(img, out, stem, image_id))
         cats = [COCO_IDS[c] for c in classes]
         anns += masks_to_coco_annotations(masks, cats, image_id,
                                           len(anns) + 1)
@@ -129,25 +124,15 @@ def convert(src: str, out: str, max_side: int = 480) -> dict:
         'annotations': anns,
         'categories': coco_categories()
     }
-    with open(osp.join(out, 'annotations.json'), 'w') as f:
-        json.dump(coco, f, separators=(',', ':'))
+    write_json(coco, osp.join(out, 'annotations.json'))
     print(f'{len(images)} images, {len(anns)} instances '
           f'({unlabelled} images without labels left out)')
     return coco
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help='unpacked coco128-seg.zip')
-    parser.add_argument('--out', required=True, help='e.g. data/coco128')
-    parser.add_argument(
-        '--max-side',
-        type=int,
-        default=480,
-        help='downscale so the longer side is at most this (0: keep)')
-    return parser.parse_args(argv)
+    return parse_converter_args(__doc__, 'unpacked coco128-seg.zip',
+                                'e.g. data/coco128', argv)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:

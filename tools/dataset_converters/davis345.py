@@ -27,7 +27,8 @@ import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from salient_pairs import IMAGE_EXTS, convert_pairs  # noqa: E402
+from salient_pairs import (IMAGE_EXTS, convert_pairs,  # noqa: E402
+                           parse_output_args)
 
 from mmboxcaseg.utils import UserError, exit_on_user_error  # noqa: E402
 
@@ -55,25 +56,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src', help='unpacked DAVIS.zip (holds img/, gt/)')
-    parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument(
-        '--max-side',
-        type=int,
-        default=480,
-        help='longer side after downscaling (default 480; 0: keep)')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace the pairs and report of a non-empty --out')
-    return parser.parse_args(argv)
+    return parse_output_args(parser, argv)
 
 
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     """Convert; returns the report (``kept``, ``skipped`` counts, ...)."""
     args = parse_args(argv)
-    if args.max_side < 0:
-        raise UserError('--max-side must be >= 0')
     root = find_root(args.src)
     images = _by_stem(osp.join(root, 'img'))
     masks = _by_stem(osp.join(root, 'gt'))

@@ -27,7 +27,6 @@ import shutil
 import sys
 from collections import Counter
 from functools import partial
-from multiprocessing import Pool
 from typing import Dict, List, Optional, Tuple
 
 import cv2
@@ -168,7 +167,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     """Run the filter; returns the counts (``total``, ``kept``, reasons)."""
-    from mmengine.utils import ProgressBar
+    from mmengine.utils import track_parallel_progress, track_progress
     args = parse_args(argv)
     if not 0 <= args.min_area_ratio < 1:
         raise SystemExit('error: --min-area-ratio must be in [0, 1)')
@@ -187,18 +186,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
         raise SystemExit(f'error: --out {args.out} is inside the input '
                          f'folders; write the list elsewhere')
     job = partial(classify, root=args.root, min_area_ratio=args.min_area_ratio)
-    bar = ProgressBar(len(stems))
-    results = []
     if args.workers > 0:
-        with Pool(args.workers) as pool:
-            for r in pool.imap(job, stems, chunksize=32):
-                results.append(r)
-                bar.update()
+        results = track_parallel_progress(
+            job, stems, args.workers, chunksize=32)
     else:
-        for stem in stems:
-            results.append(job(stem))
-            bar.update()
-    print()
+        results = track_progress(job, stems)
 
     counts = Counter(reason for _, reason, _ in results)
     kept = [stem for stem, reason, _ in results if reason == KEPT]

@@ -17,7 +17,6 @@ file; the fixed split puts every 5th image (index 0, 5, 10, ... of the sorted
 stems) in val and the rest in train.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -26,7 +25,11 @@ from typing import Dict, List, Optional
 import mmcv
 import numpy as np
 
-from mmboxcaseg.structures import masks_to_coco_annotations
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from coco_images import (downscale, parse_converter_args,  # noqa: E402
+                         write_image, write_json)
+
+from mmboxcaseg.structures import masks_to_coco_annotations  # noqa: E402
 
 CATEGORIES = [{'id': 1, 'name': 'pedestrian', 'supercategory': 'pedestrian'}]
 VAL_EVERY = 5
@@ -70,19 +73,12 @@ def convert(src: str, out: str, max_side: int = 480) -> Dict[str, dict]:
             raise SystemExit(f'error: {mask_path} is {ids.shape[1]}x'
                              f'{ids.shape[0]} but {img_path} is '
                              f'{img.shape[1]}x{img.shape[0]}')
-        if 0 < max_side < max(img.shape[:2]):
-            img = mmcv.imrescale(
-                img, (max_side, max_side), interpolation='area')
+        img = downscale(img, max_side)
+        if img.shape[:2] != ids.shape:
             ids = mmcv.imresize(
                 ids, img.shape[1::-1], interpolation='nearest')
-        mmcv.imwrite(img, osp.join(out, 'images', stem + '.jpg'))
         image_id = idx + 1
-        images.append({
-            'id': image_id,
-            'file_name': f'images/{stem}.jpg',
-            'height': int(img.shape[0]),
-            'width': int(img.shape[1])
-        })
+        images.append(write_image(img, out, stem, image_id))
         ped_ids = [int(k) for k in np.unique(ids) if k > 0]
         masks = ids[None] == np.array(ped_ids).reshape(-1, 1, 1)
         for ann, ped_id in zip(
@@ -109,8 +105,7 @@ def convert(src: str, out: str, max_side: int = 480) -> Dict[str, dict]:
             'annotations': [a for a in anns if keep(a['image_id'])],
             'categories': CATEGORIES
         }
-        with open(osp.join(out, f'annotations_{split}.json'), 'w') as f:
-            json.dump(coco, f, separators=(',', ':'))
+        write_json(coco, osp.join(out, f'annotations_{split}.json'))
         print(f'{split}: {len(coco["images"])} images, '
               f'{len(coco["annotations"])} instances')
         result[split] = coco
@@ -118,17 +113,8 @@ def convert(src: str, out: str, max_side: int = 480) -> Dict[str, dict]:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help='unpacked PennFudanPed.zip')
-    parser.add_argument('--out', required=True, help='e.g. data/pennfudan')
-    parser.add_argument(
-        '--max-side',
-        type=int,
-        default=480,
-        help='downscale so the longer side is at most this (0: keep)')
-    return parser.parse_args(argv)
+    return parse_converter_args(__doc__, 'unpacked PennFudanPed.zip',
+                                'e.g. data/pennfudan', argv)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:

@@ -2,8 +2,10 @@
 ``OUT/masks/<name>.png`` (0/255), the layout ``SalientDataset`` reads.
 
 Shared by ``davis345.py`` and ``sod204.py``: they pair the files of a
-public download; this module binarises, downscales, writes and reports.
+public download; this module reads their output options, binarises,
+downscales, writes and reports.
 """
+import argparse
 import json
 import os
 import os.path as osp
@@ -22,6 +24,27 @@ PROBLEMS = ('no_mask', 'no_image', 'unreadable', 'size_mismatch')
 QUALITY = 92  # JPEG quality of resized images (as in the team copies)
 REPORT = 'prepare_report.json'
 _SHOW = 20  # problem lines printed; the report lists every stem
+
+
+def parse_output_args(parser: argparse.ArgumentParser,
+                      argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Add ``--out``, ``--max-side`` and ``--overwrite`` to a converter's
+    ``parser`` and parse ``argv``; a negative ``--max-side`` is a
+    :class:`UserError`."""
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--max-side',
+        type=int,
+        default=480,
+        help='longer side after downscaling (default 480; 0: keep)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace the pairs and report of a non-empty --out')
+    args = parser.parse_args(argv)
+    if args.max_side < 0:
+        raise UserError('--max-side must be >= 0')
+    return args
 
 
 def read_mask(path: str) -> np.ndarray:

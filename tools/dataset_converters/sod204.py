@@ -35,7 +35,7 @@ import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from salient_pairs import convert_pairs  # noqa: E402
+from salient_pairs import convert_pairs, parse_output_args  # noqa: E402
 
 from mmboxcaseg.utils import UserError, exit_on_user_error  # noqa: E402
 
@@ -110,25 +110,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'folder named SOD with the masks)')
     parser.add_argument('--images', help='BSDS300 photos (searched below)')
     parser.add_argument('--masks', help='folder of the SOD <id>.png masks')
-    parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument(
-        '--max-side',
-        type=int,
-        default=480,
-        help='longer side after downscaling (default 480; 0: keep)')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace the pairs and report of a non-empty --out')
-    return parser.parse_args(argv)
+    return parse_output_args(parser, argv)
 
 
 @exit_on_user_error
 def main(argv: Optional[List[str]] = None) -> dict:
     """Convert; returns the report (``kept``, ``skipped`` counts, ...)."""
     args = parse_args(argv)
-    if args.max_side < 0:
-        raise UserError('--max-side must be >= 0')
     images, masks = args.images, args.masks
     if args.src is None and not (images and masks):
         raise UserError('give SRC_DIR, or both --images and --masks')

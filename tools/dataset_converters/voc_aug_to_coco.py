@@ -37,7 +37,6 @@ import os.path as osp
 import sys
 from collections import Counter
 from functools import partial
-from multiprocessing import Pool
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -112,7 +111,8 @@ def convert_image(task: Tuple[str, str], voc_root: str,
                   sbd_root: Optional[str]) -> Tuple[str, object]:
     """One image: ``(stem, record)`` or ``(stem, 'error text')``.
 
-    The record is ``dict(width, height, anns=[(rle, bbox, area, cat)])``.
+    The record is ``dict(width, height, anns)``: COCO annotations whose
+    ``id`` and ``image_id`` are set when the split is assembled.
     """
     stem, source = task
     img_path = osp.join(voc_root, 'JPEGImages', stem + '.jpg')
@@ -131,9 +131,7 @@ def convert_image(task: Tuple[str, str], voc_root: str,
     if masks.shape[1:] != (height, width):
         return stem, (f'{source} mask is {masks.shape[2]}x{masks.shape[1]} '
                       f'but {img_path} is {width}x{height}')
-    # ids are given when the images are assembled, in split order
-    anns = [(a['segmentation'], a['bbox'], a['area'], a['category_id'])
-            for a in masks_to_coco_annotations(masks, cats, 0, 0)]
+    anns = masks_to_coco_annotations(masks, cats, 0, 0)
     return stem, {'width': width, 'height': height, 'anns': anns}
 
 
@@ -170,43 +168,30 @@ def convert_split(tasks: List[Tuple[str, str]],
                   sbd_root: Optional[str],
                   workers: int = 0) -> Tuple[dict, Counter, List[str]]:
     """Convert a split: (COCO dict, counts, skipped-item messages)."""
-    from mmengine.utils import ProgressBar
+    from mmengine.utils import track_parallel_progress, track_progress
     job = partial(convert_image, voc_root=voc_root, sbd_root=sbd_root)
+    if workers > 0:
+        results = track_parallel_progress(job, tasks, workers, chunksize=16)
+    else:
+        results = track_progress(job, tasks)
     images, anns, skipped = [], [], []
     counts = Counter()
-    bar = ProgressBar(len(tasks))
-    pool = Pool(workers) if workers > 0 else None
-    results = pool.imap(job, tasks, chunksize=16) if pool else map(job, tasks)
-    try:
-        for (stem, source), (_, rec) in zip(tasks, results):
-            bar.update()
-            if isinstance(rec, str):
-                skipped.append(f'{stem} ({source}): {rec}')
-                continue
-            image_id = len(images) + 1
-            images.append({
-                'id': image_id,
-                'file_name': stem + '.jpg',
-                'width': rec['width'],
-                'height': rec['height']
-            })
-            counts[f'images from {source.upper()}'] += 1
-            counts['images without instances'] += not rec['anns']
-            for rle, bbox, area, cat in rec['anns']:
-                anns.append({
-                    'id': len(anns) + 1,
-                    'image_id': image_id,
-                    'category_id': cat,
-                    'bbox': bbox,
-                    'area': area,
-                    'iscrowd': 0,
-                    'segmentation': rle
-                })
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
-    print()
+    for (stem, source), (_, rec) in zip(tasks, results):
+        if isinstance(rec, str):
+            skipped.append(f'{stem} ({source}): {rec}')
+            continue
+        image_id = len(images) + 1
+        images.append({
+            'id': image_id,
+            'file_name': stem + '.jpg',
+            'width': rec['width'],
+            'height': rec['height']
+        })
+        counts[f'images from {source.upper()}'] += 1
+        counts['images without instances'] += not rec['anns']
+        for ann in rec['anns']:  # ids in split order
+            ann.update(id=len(anns) + 1, image_id=image_id)
+            anns.append(ann)
     counts['images'], counts['instances'] = len(images), len(anns)
     counts['skipped images'] = len(skipped)
     categories = [{

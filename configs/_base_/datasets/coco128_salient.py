@@ -6,7 +6,6 @@ box_root = 'data/coco128/'
 box_ann = 'annotations.json'
 val_ann = 'annotations.json'  # the boxes that get masks: the same images
 crop_size = (160, 160)  # training crops (the paper: 288)
-salient_scale = (176, 176)  # salient_pipeline_paper: resize, then crop
 test_scale = (192, 192)  # tight box crops to predict (the paper: 320)
 box_ratio = (9, 7)  # box : salient per batch of 16 (the paper's Table 5)
 
@@ -21,20 +20,12 @@ box_pipeline = [
 ]
 # Salient images are cropped around their mask's box with the same jitter as
 # the box crops, so that all three heads see box-like crops (the paper
-# resizes to 320, crops 288 at random and flips: salient_pipeline_paper).
+# resizes to 320, crops 288 at random and flips).
 salient_pipeline = [
     dict(type='LoadImageOrSkip'),
     dict(type='LoadSalientMask'),
     dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackBoxCasegInputs'),
-]
-salient_pipeline_paper = [
-    dict(type='LoadImageOrSkip'),
-    dict(type='LoadSalientMask'),
-    dict(type='Resize', scale=salient_scale, keep_ratio=False),
-    dict(type='RandomCrop', crop_size=crop_size, crop_type='absolute'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackBoxCasegInputs'),
 ]

@@ -20,7 +20,7 @@ model = dict(
         # Left None, the backbone trains from random weights (the log says so
         # loudly): the paper starts from ImageNet.
         init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
-    neck=dict(type='HRNetV2Concat', in_channels=[48, 96, 192, 384]),
+    neck=dict(type='UpsampleConcat', in_channels=[48, 96, 192, 384]),
     weak_head=dict(type='BoxCasegHead', in_channels=720, norm_cfg=norm_cfg),
     salient_head=dict(type='BoxCasegHead', in_channels=720, norm_cfg=norm_cfg),
     transferred_head=dict(

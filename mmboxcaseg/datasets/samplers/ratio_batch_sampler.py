@@ -45,8 +45,7 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import BatchSampler, Sampler
 
 from mmboxcaseg.registry import DATA_SAMPLERS
-
-SOURCES = ('box', 'salient')
+from mmboxcaseg.structures import SOURCES
 
 
 def _source_of(dataset) -> Optional[str]:

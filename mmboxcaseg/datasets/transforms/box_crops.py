@@ -62,15 +62,13 @@ class BoxCropList:
         img (np.ndarray | None): the ``(H, W, 3)`` image.
         windows (np.ndarray): ``(K, 4)`` int64 crop windows.
         size (tuple): crop ``(w, h)``; ``(0, 0)``: empty crops.
-        interpolation (int): the OpenCV interpolation flag.
     """
 
     def __init__(self, img: Optional[np.ndarray], windows: np.ndarray,
-                 size: Tuple[int, int], interpolation: int) -> None:
+                 size: Tuple[int, int]) -> None:
         self.img = img
         self.windows = np.asarray(windows, dtype=np.int64).reshape(-1, 4)
         self.size = size
-        self.interpolation = interpolation
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -82,8 +80,7 @@ class BoxCropList:
     def __getitem__(self, index: slice) -> 'BoxCropList':
         if not isinstance(index, slice) or index.step not in (None, 1):
             raise TypeError('BoxCropList takes slices with step 1')
-        return BoxCropList(self.img, self.windows[index], self.size,
-                           self.interpolation)
+        return BoxCropList(self.img, self.windows[index], self.size)
 
     def load(self) -> torch.Tensor:
         """The crops: uint8 ``[k, 3, h, w]``, channels as the image's."""
@@ -93,14 +90,15 @@ class BoxCropList:
             cv2.resize(
                 self.img[y0:y1, x0:x1], (w, h),
                 dst=crops[k],
-                interpolation=self.interpolation)
+                interpolation=cv2.INTER_LINEAR)
         return torch.from_numpy(
             np.ascontiguousarray(crops.transpose(0, 3, 1, 2)))
 
 
 @TRANSFORMS.register_module()
 class BoxCrops(BaseTransform):
-    """Crop and resize the window of every usable box of the image.
+    """Crop and resize the window of every usable box of the image
+    (bilinear, as mmcv's ``Resize`` of the training crops).
 
     A box is usable when its ``skip`` code is 0 and the image was read.
 
@@ -118,14 +116,11 @@ class BoxCrops(BaseTransform):
             fill and GrabCut).
         context (float): widen each crop by this share of its box on every
             side (0: the paper's tight crop).
-        interpolation (str): ``'bilinear'`` (as mmcv's ``Resize`` of the
-            training crops) or ``'area'``.
     """
 
     def __init__(self,
                  scale: Optional[Union[int, Tuple[int, int]]] = 320,
-                 context: float = 0.0,
-                 interpolation: str = 'bilinear') -> None:
+                 context: float = 0.0) -> None:
         if scale is None:
             w = h = 0
         else:
@@ -133,13 +128,8 @@ class BoxCrops(BaseTransform):
         if scale is not None and (w < 1 or h < 1) or context < 0:
             raise ValueError(f'BoxCrops needs a positive scale and context '
                              f'>= 0, got {scale}, {context}')
-        if interpolation not in ('bilinear', 'area'):
-            raise ValueError(f'unknown interpolation {interpolation!r}')
         self.scale = None if scale is None else (int(w), int(h))
         self.context = float(context)
-        self.interpolation = interpolation
-        self._cv_interp = cv2.INTER_LINEAR if interpolation == 'bilinear' \
-            else cv2.INTER_AREA
 
     def transform(self, results: dict) -> dict:
         img = results.get('img')
@@ -153,11 +143,9 @@ class BoxCrops(BaseTransform):
             regions, windows = np.zeros((2, 0, 4), np.int64)
         results['regions'] = regions
         results['crop_regions'] = windows
-        results['crops'] = BoxCropList(img, windows, self.scale or (0, 0),
-                                       self._cv_interp)
+        results['crops'] = BoxCropList(img, windows, self.scale or (0, 0))
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(scale={self.scale}, '
-                f'context={self.context}, '
-                f'interpolation={self.interpolation!r})')
+                f'context={self.context})')

@@ -15,6 +15,7 @@ from mmengine import fileio
 from mmengine.logging import print_log
 
 from mmboxcaseg.registry import TRANSFORMS
+from mmboxcaseg.utils.problem_log import ProblemLog
 from ..image_files import special_file
 
 
@@ -243,12 +244,5 @@ def image_problem_message(problem: Optional[str], info: dict,
             f'{what}: its {n} annotations get no mask')
 
 
-_WARNED: dict = {}
-
-
-def _warn_once(reason: str, msg: str, limit: int = 5) -> None:
-    """Log the first ``limit`` messages of a reason in this process."""
-    _WARNED[reason] = _WARNED.get(reason, 0) + 1
-    if _WARNED[reason] <= limit:
-        print_log(f'[{reason}] {msg}', logger='current',
-                  level=logging.WARNING)
+# problems of images read in this process, the first few of each reason named
+_warn_once = ProblemLog()

@@ -29,15 +29,12 @@ class ProxySettings:
         drop_thr (float): ignore masks whose agreement is below (0: none).
         agreement (str): ``'snapped'`` or ``'literal'`` (see
             :mod:`mmboxcaseg.structures.box_agreement`).
-        tolerance (float): pixels of quantisation the snapped agreement
-            forgives per side.
         with_gt (bool): score each proxy against its GT mask when the sample
             has one.
     """
     merge: bool = True
     drop_thr: float = 0.0
     agreement: str = 'snapped'
-    tolerance: float = 1.0
     with_gt: bool = True
 
 
@@ -95,7 +92,7 @@ def full_image_steps(masks, regions, boxes, img_shape, settings,
         if owner is not None:
             part &= owner[None] == rank[sl, None, None]
         a, ig = drop_by_box_agreement(part, boxes[sl], settings.drop_thr,
-                                      settings.agreement, settings.tolerance)
+                                      settings.agreement)
         agreement.append(np.asarray(a))
         ignored.append(np.asarray(ig))
         rles += encode_masks(part)

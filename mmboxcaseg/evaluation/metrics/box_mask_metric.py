@@ -29,25 +29,25 @@ SUMMARY_KEYS = ('mIoU*', 'mIoU') + tuple(f'IoU@{int(round(k * 100))}'
 class RecordPool:
     """Runs :func:`image_records` inline or in threads, results in order.
 
-    With ``num_workers > 0`` the per-image steps (resize, GrabCut
+    With ``num_threads > 0`` the per-image steps (resize, GrabCut
     refinement, paste, merge, drop, RLE) of a batch run while the network
-    predicts the next one; at most ``4 * num_workers`` images are in flight.
+    predicts the next one; at most ``4 * num_threads`` images are in flight.
 
     Args:
         settings (ProxySettings): what the per-image steps do.
-        num_workers (int): threads; 0 runs them in the calling thread.
+        num_threads (int): threads; 0 runs them in the calling thread.
         consume (callable): ``consume(sample, records, stats)``, called in
             input order in the calling thread.
     """
 
-    def __init__(self, settings, num_workers: int, consume) -> None:
+    def __init__(self, settings, num_threads: int, consume) -> None:
         from ..functional.image_records import image_records
         self._fn = image_records
         self.settings = settings
         self.consume = consume
-        self.num_workers = int(num_workers)
-        self._pool = ThreadPoolExecutor(self.num_workers) \
-            if self.num_workers > 0 else None
+        self.num_threads = int(num_threads)
+        self._pool = ThreadPoolExecutor(self.num_threads) \
+            if self.num_threads > 0 else None
         self._pending: deque = deque()
         self._refiners: dict = {}
 
@@ -60,13 +60,13 @@ class RecordPool:
             (sample,
              self._pool.submit(self._fn, sample, self.settings,
                                self._refiners)))
-        self._drain(block=len(self._pending) > 4 * self.num_workers)
+        self._drain(block=len(self._pending) > 4 * self.num_threads)
 
     def _drain(self, block: bool) -> None:
         while self._pending and (block or self._pending[0][1].done()):
             sample, future = self._pending.popleft()
             self.consume(sample, *future.result())
-            block = len(self._pending) > 4 * self.num_workers
+            block = len(self._pending) > 4 * self.num_threads
 
     def flush(self) -> None:
         """Wait for every submitted image."""
@@ -89,7 +89,7 @@ class BoxMaskMetric(BaseMetric):
         drop_thr (float): also report the quality of the masks kept at this
             proxy box agreement (``kept/...`` keys); 0 (default) keeps all.
         agreement (str): ``'snapped'`` or ``'literal'``.
-        num_workers (int): threads for the per-image steps (0: inline).
+        num_threads (int): threads for the per-image steps (0: inline).
         classwise (bool): also log the mean IoU and count of every class.
         out_file (str, optional): also dump every instance (``id``,
             ``image_id``, ``category_id``, RLE ``segmentation``, ``score``,
@@ -103,7 +103,7 @@ class BoxMaskMetric(BaseMetric):
                  merge: bool = False,
                  drop_thr: float = 0.0,
                  agreement: str = 'snapped',
-                 num_workers: int = 0,
+                 num_threads: int = 0,
                  classwise: bool = False,
                  out_file: Optional[str] = None,
                  collect_device: str = 'cpu',
@@ -114,13 +114,13 @@ class BoxMaskMetric(BaseMetric):
             merge=bool(merge), drop_thr=float(drop_thr), agreement=agreement)
         self.classwise = classwise
         self.out_file = out_file
-        self.num_workers = int(num_workers)
+        self.num_threads = int(num_threads)
         self._records: Optional[RecordPool] = None
 
     @property
     def records(self) -> RecordPool:
         if self._records is None:
-            self._records = RecordPool(self.settings, self.num_workers,
+            self._records = RecordPool(self.settings, self.num_threads,
                                        self.consume)
         return self._records
 

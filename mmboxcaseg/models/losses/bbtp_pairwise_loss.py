@@ -28,8 +28,9 @@ def neighbour_square_sum(probs: Tensor) -> Tensor:
     and ``i`` of ``j``), so it is computed once for the four directions
     right, down, down-right and down-left, and counted twice; a pixel's
     neighbours in the zero padding add ``p_i^2`` each. Whole-map slices,
-    no loop over pixels; measured on CPU (16 x 288^2, forward + backward)
-    2.8x faster than eight padded shifts and ~20x faster than ``unfold``.
+    no loop over pixels and no ``unfold`` copy
+    (``tools/analysis_tools/benchmark_segmentor.py`` times it against
+    padded shifts one direction at a time).
 
     Args:
         probs (Tensor): ``[N, 1, H, W]``.

@@ -1,3 +1,3 @@
-from .hrnetv2_concat import HRNetV2Concat
+from .upsample_concat import UpsampleConcat
 
-__all__ = ['HRNetV2Concat']
+__all__ = ['UpsampleConcat']

@@ -18,8 +18,8 @@ class IgnoreAwareRoIHead(StandardRoIHead):
 
     Training only: positive RoIs assigned to a ground truth with
     ``mask_ignored == True`` are removed before the mask RoI extractor and the
-    mask head run, so they cost nothing (with BoxCaseg's drop threshold 0.95
-    about 80% of COCO's proxy masks are dropped). The box branch, the
+    mask head run, so they cost nothing (BoxCaseg's drop threshold 0.95
+    can drop most of a set's proxy masks). The box branch, the
     sampling and inference are ``StandardRoIHead``'s. The mask head then sees
     the kept positives only and its loss is scaled by their share of all
     positives, so with any ``FCNMaskHead`` the loss is the mean over all

@@ -12,12 +12,12 @@ so a kept mask weighs the same whatever happens to the others
 (:func:`kept_share`). Averaging over the kept RoIs only (what a stock
 ``FCNMaskHead`` computes on them) gives a batch with one kept RoI as much
 mask gradient as a batch with thirty: on PennFudan, with the real masks and
-56 % of them flagged, that collapsed the *box* AP of the whole detector
-(1.9 against 14.2 without flags, 200 iterations), while the mean over all
-positives reached 18.2 (docs/model_zoo.md). **Departure from the paper's
-code**: the paper only says dropped masks are "neglected in the back
-propagation" of the mask head; its released retraining code (hustvl/BoxCaseg,
-``retrain/loss.py``) averages over the kept RoIs, which in a COCO-sized
+56 % of them flagged, that collapsed the *box* AP of the whole detector,
+while the mean over all positives did not (docs/model_zoo.md, the
+end-to-end section). **Departure from the paper's code**: the paper only
+says dropped masks are "neglected in the back propagation" of the mask
+head; its released retraining code (hustvl/BoxCaseg, ``retrain/loss.py``)
+averages over the kept RoIs, which in a COCO-sized
 batch always holds many of them.
 """
 import copy

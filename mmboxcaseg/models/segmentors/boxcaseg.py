@@ -21,6 +21,7 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 from mmboxcaseg.registry import MODELS
+from mmboxcaseg.structures import SOURCES
 from ..data_preprocessors import stack_gt_labels
 from ..losses import resize_logits_to
 
@@ -29,7 +30,6 @@ PRED_CHOICES = ('mixed', 'weak', 'salient', 'transferred', 'all')
 # ignored
 TEST_CFG_KEYS = ('pred', 'mask_thr', 'flip', 'max_crops', 'autocast',
                  'refine')
-SOURCES = ('box', 'salient')
 
 
 @MODELS.register_module()
@@ -55,7 +55,7 @@ class BoxCaseg(BaseModel):
         weak_head (dict, optional): a :class:`BoxCasegHead`. Only Table 4's
             "salient head only" row leaves it out (``None``, then without a
             transferred head, and no MIL / pairwise loss).
-        neck (dict, optional): e.g. :class:`HRNetV2Concat`. The first map of
+        neck (dict, optional): e.g. :class:`UpsampleConcat`. The first map of
             its (or the backbone's) output feeds the heads.
         salient_head (dict, optional): a :class:`BoxCasegHead`.
         transferred_head (dict, optional): a :class:`TransferredHead`.
@@ -83,10 +83,9 @@ class BoxCaseg(BaseModel):
         channels_last (bool): feed the backbone its images in the
             ``torch.channels_last`` (NHWC) memory layout, so every
             convolution runs in it: the same function, a layout oneDNN's CPU
-            convolutions run faster (a 1.58x faster training step of the
-            EfficientNet-Lite0 model on 2 CPU cores, docs/model_zoo.md,
-            "Training speed"); on GPUs, tensor-core convolutions under
-            autocast usually prefer it too (not measured here). Defaults to
+            convolutions run faster (docs/model_zoo.md, "Training speed");
+            on GPUs, tensor-core convolutions under autocast usually prefer
+            it too (not measured here). Defaults to
             False (the layout the paper's code uses).
         data_preprocessor (dict): defaults to
             :class:`BoxCasegDataPreprocessor`.

@@ -2,10 +2,13 @@
 
 BoxCaseg's post-processing (arXiv 2104.01526, Sec. 3.3): ``p = sigmoid(S)``,
 per-instance min-max normalisation, bilinear resize to the box size,
-threshold 0.5. Every path that turns predictions into masks (evaluation,
-proxy masks, the Inferencer) calls :func:`region_masks`, and refinement
+threshold 0.5 (``test_cfg.mask_thr``). Every path that turns predictions
+into masks (evaluation, proxy masks, the Inferencer, the visualizer) calls
+:func:`sample_region_masks`: a segmentor's probabilities go through
+:func:`region_masks`, final masks (the GrabCut baseline's
+``pred_masks``) are taken as they are. Refinement
 (:class:`~mmboxcaseg.models.task_modules.GrabCutRefine`) starts from the
-normalised region probabilities it returns.
+normalised region probabilities :func:`region_masks` returns.
 """
 from collections import Counter
 from typing import List, Optional, Sequence, Tuple
@@ -122,11 +125,7 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     windows = sample.get('crop_regions', None)
     thr = float(sample.get('mask_thr', 0.5))
     raw = region_probs(probs, regions, windows, normalise=False)
-    normed = []
-    for p, q in zip(probs, raw):
-        low, high = float(p.min()), float(p.max())
-        normed.append((q - low) / (high - low) if high - low > 1e-6 else q)
-    masks = [q > thr for q in normed]
+    masks, normed = region_masks(probs, regions, windows, thr)
     refine = sample.get('refine', None)
     if refine and len(masks):
         img = sample.get('img', None)
@@ -140,7 +139,7 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
             refiners[key] = TASK_UTILS.build(dict(refine))
         refiner = refiners[key]
         for k, (region, q) in enumerate(zip(regions, normed)):
-            masks[k], fell_back = refiner(img, region, q)
+            masks[k], fell_back = refiner(img, region, q, thr)
             stats['refine_fallback'] += int(fell_back)
     return masks, mask_scores(raw, masks), stats
 

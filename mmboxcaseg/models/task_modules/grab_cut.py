@@ -10,8 +10,9 @@ of the window outside the box are background, the box's pixels carry seeds.
   image as in the reference figures of ``../shared/data``.
 - :class:`GrabCutRefine` seeds from a segmentor's probability map (sure
   foreground above ``fg_thr``, probable foreground / background around
-  ``mask_thr``) on the box enlarged by ``margin``: the colour models then
-  snap the network's coarse mask to the image's edges.
+  the model's ``test_cfg.mask_thr``) on the box enlarged by ``margin``:
+  the colour models then snap the network's coarse mask to the image's
+  edges.
 
 OpenCV's RNG (which seeds the k-means of the colour models) is re-seeded
 before every box, so a box's mask does not depend on the order or batching
@@ -95,23 +96,21 @@ class GrabCutRefine:
     """Refine a box's mask by GrabCut seeded from its probability map.
 
     Seeds inside the box: ``p > fg_thr`` sure foreground, else probably
-    foreground where ``p > mask_thr``, sure background where ``p < bg_thr``
-    and probably background elsewhere; the window around the box
-    (``margin``) is background. So GrabCut redraws only the band where the
-    network hesitates (``bg_thr <= p <= fg_thr``). Where GrabCut
-    cannot run (degenerate box, no seed, OpenCV error) or ends with an empty
-    mask, the thresholded map is kept (``fallback`` tells).
+    foreground where ``p > mask_thr`` (the model's ``test_cfg.mask_thr``,
+    passed in with the map, so a mask has one threshold), sure background
+    where ``p < bg_thr`` and probably background elsewhere; the window
+    around the box (``margin``) is background. So GrabCut redraws only the
+    band where the network hesitates (``bg_thr <= p <= fg_thr``). Where
+    GrabCut cannot run (degenerate box, no seed, OpenCV error) or ends with
+    an empty mask, the thresholded map is kept (``fallback`` tells).
 
     Args:
         fg_thr (float): sure-foreground threshold on the normalised map.
-        mask_thr (float): probable-foreground threshold (the post-process's
-            threshold).
         bg_thr (float): sure-background threshold. 0 leaves every box
-            pixel to GrabCut (the seeds of the first measured version);
-            0.3 (the default) keeps the pixels the network calls background
-            out of GrabCut's reach: on PennFudan the weak head's masks
-            refined with 0.2 / 0.3 / 0.4 scored 75.3 / 75.5 / 75.5 mIoU*
-            against 72.6 with 0 (docs/model_zoo.md, "Refinement seeds").
+            pixel to GrabCut; 0.3 (the default, in the middle of a plateau
+            where refinement helps: docs/model_zoo.md, "Refinement seeds")
+            keeps the pixels the network calls background out of GrabCut's
+            reach.
         margin (float): window = box enlarged by this share per side.
         iterations (int): GrabCut iterations.
         seed (int): OpenCV RNG seed before every box.
@@ -119,38 +118,48 @@ class GrabCutRefine:
 
     def __init__(self,
                  fg_thr: float = 0.9,
-                 mask_thr: float = 0.5,
                  bg_thr: float = 0.3,
                  margin: float = 0.25,
                  iterations: int = 3,
                  seed: int = 0) -> None:
-        if not 0 <= bg_thr <= mask_thr <= fg_thr <= 1 or margin < 0 \
-                or iterations < 1:
+        if not 0 <= bg_thr <= fg_thr <= 1 or margin < 0 or iterations < 1:
             raise ValueError(
-                'GrabCutRefine needs 0 <= bg_thr <= mask_thr <= fg_thr <= 1, '
+                'GrabCutRefine needs 0 <= bg_thr <= fg_thr <= 1, '
                 'margin >= 0 and iterations >= 1, got bg_thr='
-                f'{bg_thr}, mask_thr={mask_thr}, fg_thr={fg_thr}, '
+                f'{bg_thr}, fg_thr={fg_thr}, '
                 f'margin={margin}, iterations={iterations}')
         self.fg_thr = float(fg_thr)
-        self.mask_thr = float(mask_thr)
         self.bg_thr = float(bg_thr)
         self.margin = float(margin)
         self.iterations = int(iterations)
         self.seed = int(seed)
 
-    def seeds(self, prob: np.ndarray) -> np.ndarray:
-        """``cv2.GC_*`` seeds of a region probability map."""
+    def seeds(self, prob: np.ndarray, mask_thr: float) -> np.ndarray:
+        """``cv2.GC_*`` seeds of a region probability map.
+
+        Raises:
+            ValueError: ``mask_thr`` is outside ``[bg_thr, fg_thr]``.
+        """
+        if not self.bg_thr <= mask_thr <= self.fg_thr:
+            raise ValueError(
+                f'GrabCutRefine needs bg_thr <= test_cfg.mask_thr <= fg_thr, '
+                f'got {self.bg_thr} <= {mask_thr} <= {self.fg_thr}')
         return np.where(
             prob > self.fg_thr, cv2.GC_FGD,
-            np.where(prob > self.mask_thr, cv2.GC_PR_FGD,
+            np.where(prob > mask_thr, cv2.GC_PR_FGD,
                      np.where(prob < self.bg_thr, cv2.GC_BGD,
                               cv2.GC_PR_BGD))).astype(np.uint8)
 
-    def __call__(self, image: np.ndarray, region, prob: np.ndarray
-                 ) -> Tuple[np.ndarray, bool]:
-        """Refined bool mask of the region, and whether it fell back."""
-        base = prob > self.mask_thr
-        out = grabcut_region(image, region, self.seeds(prob),
+    def __call__(self, image: np.ndarray, region, prob: np.ndarray,
+                 mask_thr: float) -> Tuple[np.ndarray, bool]:
+        """Refined bool mask of the region, and whether it fell back.
+
+        ``mask_thr`` is the model's ``test_cfg.mask_thr``: the unrefined
+        mask is ``prob > mask_thr``, and it splits probable foreground from
+        probable background.
+        """
+        base = prob > mask_thr
+        out = grabcut_region(image, region, self.seeds(prob, mask_thr),
                              self.iterations, self.margin, self.seed)
         if out is None or not out.any():
             return base, True
@@ -158,6 +167,6 @@ class GrabCutRefine:
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(fg_thr={self.fg_thr}, '
-                f'mask_thr={self.mask_thr}, bg_thr={self.bg_thr}, '
+                f'bg_thr={self.bg_thr}, '
                 f'margin={self.margin}, '
                 f'iterations={self.iterations})')

@@ -27,6 +27,17 @@ def _concat(n_box, n_sal):
          _Fake(n_sal, 'salient', offset=n_box)])
 
 
+def _one_rank(dataset, batch_size, box_ratio, **kw):
+    """The sampler of a single process (world size 1), seed 0."""
+    return RatioBatchSampler(
+        DefaultSampler(dataset, seed=0),
+        batch_size,
+        box_ratio=box_ratio,
+        world_size=1,
+        rank=0,
+        **kw)
+
+
 def _ranks(dataset, batch_size=8, world_size=2, **kw):
     return [
         RatioBatchSampler(
@@ -90,24 +101,14 @@ def test_deterministic_by_seed_and_epoch():
 
 def test_box_stream_continues_over_epochs_and_cycles():
     # 2 global batches of 9 boxes per epoch over 36 boxes: 2 epochs = 1 pass
-    s = RatioBatchSampler(
-        DefaultSampler(_concat(36, 14), seed=0),
-        16,
-        box_ratio=(9, 7),
-        world_size=1,
-        rank=0)
+    s = _one_rank(_concat(36, 14), 16, (9, 7))
     boxes = []
     for epoch in (0, 1):
         s.set_epoch(epoch)
         boxes += [i for b in s for i in b if i < 36]
     assert sorted(boxes) == list(range(36))
     # a box pool smaller than an epoch's need is cycled evenly
-    s = RatioBatchSampler(
-        DefaultSampler(_concat(10, 21), seed=0),
-        16,
-        box_ratio=(9, 7),
-        world_size=1,
-        rank=0)
+    s = _one_rank(_concat(10, 21), 16, (9, 7))
     counts = Counter(i for b in s for i in b if i < 10)
     assert sum(counts.values()) == 27
     assert set(counts.values()) <= {2, 3} and len(counts) == 10
@@ -132,20 +133,10 @@ def test_dataloader_and_infinite_reiteration(monkeypatch):
 
 
 def test_box_only_and_salient_only_ratios():
-    s = RatioBatchSampler(
-        DefaultSampler(_concat(33, 5), seed=0),
-        8,
-        box_ratio=(1, 0),
-        world_size=1,
-        rank=0)
+    s = _one_rank(_concat(33, 5), 8, (1, 0))
     assert len(s) == 4
     assert all(i < 33 for b in s for i in b)
-    s = RatioBatchSampler(
-        DefaultSampler(_concat(3, 17), seed=0),
-        8,
-        box_ratio=(0, 1),
-        world_size=1,
-        rank=0)
+    s = _one_rank(_concat(3, 17), 8, (0, 1))
     assert len(s) == 2 and all(i >= 3 for b in s for i in b)
 
 
@@ -160,7 +151,8 @@ def test_clear_errors():
             rank=0)
     # the message names the nearest exact split (12 * 9 / 16 = 6.75 -> 7:5),
     # and that split is accepted
-    with pytest.raises(ValueError, match=r'nearest split is box_ratio=\(7, 5\)'):
+    with pytest.raises(ValueError,
+                       match=r'nearest split is box_ratio=\(7, 5\)'):
         RatioBatchSampler(
             DefaultSampler(ds, seed=0), 6, box_ratio=(9, 7), world_size=2,
             rank=0)
@@ -169,35 +161,18 @@ def test_clear_errors():
     assert (s.num_box, s.num_salient) == (7, 5)
     # batch 8 on one rank (the issue's case): 4.5 box crops -> 4:4
     with pytest.raises(ValueError, match=r'box_ratio=\(4, 4\)'):
-        RatioBatchSampler(
-            DefaultSampler(ds, seed=0), 8, box_ratio=(9, 7), world_size=1,
-            rank=0)
+        _one_rank(ds, 8, (9, 7))
     with pytest.raises(ValueError, match='non-negative'):
-        RatioBatchSampler(
-            DefaultSampler(ds, seed=0), 8, box_ratio=(0, 0), world_size=1,
-            rank=0)
+        _one_rank(ds, 8, (0, 0))
     with pytest.raises(ValueError, match='cannot tell box from salient'):
-        RatioBatchSampler(
-            DefaultSampler(ConcatDataset([_Fake(5), _Fake(5)]), seed=0),
-            16,
-            box_ratio=(9, 7),
-            world_size=1,
-            rank=0)
-    s = RatioBatchSampler(
-        DefaultSampler(ConcatDataset([_Fake(50), _Fake(20)]), seed=0),
-        16,
-        box_ratio=(9, 7),
-        sources=('box', 'salient'),
-        world_size=1,
-        rank=0)
+        _one_rank(ConcatDataset([_Fake(5), _Fake(5)]), 16, (9, 7))
+    s = _one_rank(
+        ConcatDataset([_Fake(50), _Fake(20)]),
+        16, (9, 7),
+        sources=('box', 'salient'))
     assert len(s) == 2
     with pytest.raises(ValueError, match='do not fill one global batch'):
-        RatioBatchSampler(
-            DefaultSampler(_concat(50, 6), seed=0),
-            16,
-            box_ratio=(9, 7),
-            world_size=1,
-            rank=0)
+        _one_rank(_concat(50, 6), 16, (9, 7))
     with pytest.raises(ValueError, match='rank 2'):
         RatioBatchSampler(DefaultSampler(ds, seed=0), 8, world_size=2, rank=2)
     assert np.array_equal(s.box_pool, np.arange(50))

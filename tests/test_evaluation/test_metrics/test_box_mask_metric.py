@@ -73,21 +73,27 @@ def test_threads_give_the_same_results():
         gts = [rle_of(rng.random((H, W)) < 0.5) for _ in range(3)]
         images.append(_image(rng.random((3, 5, 5)), [[0, 0, 8, 6]] * 3, gts,
                              [1, 2, 1], img_id=k))
-    inline = METRICS.build(dict(type='BoxMaskMetric', num_workers=0))
-    pooled = METRICS.build(dict(type='BoxMaskMetric', num_workers=3))
+    inline = METRICS.build(dict(type='BoxMaskMetric', num_threads=0))
+    pooled = METRICS.build(dict(type='BoxMaskMetric', num_threads=3))
     for k in range(0, 12, 4):
         inline.process({}, images[k:k + 4])
         pooled.process({}, images[k:k + 4])
     assert inline.evaluate(12) == pooled.evaluate(12)
 
 
-def test_out_file_holds_rle_masks_scores_and_ious(tmp_path):
-    out = tmp_path / 'p.pkl'
+def _written_instances(out):
+    """What BoxMaskMetric writes to its ``out_file`` ``out`` for
+    ``_hand_made()``."""
     metric = METRICS.build(dict(type='BoxMaskMetric', out_file=str(out)))
     metric.process({}, _hand_made())
     metric.evaluate(1)
     with open(out, 'rb') as f:
-        instances = pickle.load(f)
+        return pickle.load(f)
+
+
+def test_out_file_holds_rle_masks_scores_and_ious(tmp_path):
+    out = tmp_path / 'p.pkl'
+    instances = _written_instances(out)
     assert [d['id'] for d in instances] == [0, 1, 2, 3, 4]
     first = instances[0]
     assert set(first) == {'id', 'image_id', 'category_id', 'segmentation',

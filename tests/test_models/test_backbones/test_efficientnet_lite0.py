@@ -1,6 +1,5 @@
 """EfficientNet-Lite0 is mmpretrain's ``TIMMBackbone``; our checkpoints
 (``backbone.timm_model.*``) load into it unchanged."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -8,23 +7,16 @@ import torch
 from mmengine.config import Config
 
 from mmboxcaseg.registry import MODELS
+from tests.tool_loader import load_tool
 
 pytest.importorskip('timm')
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
-CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
-                     'efficientnet_lite0_to_mmboxcaseg.py')
+CONVERTER = 'tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py'
 CONFIGS = [
     'configs/_base_/models/boxcaseg_effnet_lite0.py',
     'configs/proxy_mask_rcnn/proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py'
 ]
-
-
-def load_converter():
-    spec = importlib.util.spec_from_file_location('converter', CONVERTER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def build_backbone(init_cfg=None, config=CONFIGS[0]):
@@ -102,7 +94,7 @@ def test_old_checkpoint_loads_unchanged_with_equal_outputs(tmp_path):
 
 
 def test_converted_checkpoint_loads_through_init_cfg(tmp_path):
-    converter = load_converter()
+    converter = load_tool(CONVERTER)
     src_state = fake_source_state()
     src = tmp_path / 'src.pth'
     out = tmp_path / 'ckpt' / 'lite0.pth'
@@ -129,7 +121,7 @@ def test_converted_checkpoint_loads_through_init_cfg(tmp_path):
 
 
 def test_converter_errors(tmp_path):
-    converter = load_converter()
+    converter = load_tool(CONVERTER)
     state = fake_source_state()
     key = [k for k in state if not k.endswith('num_batches_tracked')][5]
     state[key] = torch.zeros(3)
@@ -145,7 +137,7 @@ def test_converter_errors(tmp_path):
 
 
 def test_real_packaged_weights_if_installed(tmp_path):
-    converter = load_converter()
+    converter = load_tool(CONVERTER)
     try:
         src = converter.find_packaged_weights()
     except FileNotFoundError:

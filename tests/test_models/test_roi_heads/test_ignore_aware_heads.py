@@ -29,6 +29,38 @@ def tiny_mask_rcnn(roi_head='IgnoreAwareRoIHead',
     """Mask R-CNN with a ResNet-18 of width 8 on 64 x 64 images."""
     c = 16
     roi_size = 7 if share_roi_extractor else 14
+
+    def roi_extractor(size):
+        return dict(
+            type='SingleRoIExtractor',
+            roi_layer=dict(
+                type='RoIAlign', output_size=size, sampling_ratio=0),
+            out_channels=c,
+            featmap_strides=[4, 8, 16, 32])
+
+    def assign_and_sample(pos_thr, neg_thr, pos_fraction, add_gt):
+        """MaxIoU assignment (``neg_thr`` is also the least positive IoU)
+        and random sampling of 64 boxes."""
+        return dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=pos_thr,
+                neg_iou_thr=neg_thr,
+                min_pos_iou=neg_thr,
+                match_low_quality=True,
+                ignore_iof_thr=-1),
+            sampler=dict(
+                type='RandomSampler',
+                num=64,
+                pos_fraction=pos_fraction,
+                neg_pos_ub=-1,
+                add_gt_as_proposals=add_gt))
+
+    proposals = dict(
+        nms_pre=200,
+        max_per_img=50,
+        nms=dict(type='nms', iou_threshold=0.7),
+        min_bbox_size=0)
     cfg = dict(
         type='MaskRCNN',
         data_preprocessor=dict(
@@ -67,12 +99,7 @@ def tiny_mask_rcnn(roi_head='IgnoreAwareRoIHead',
             loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
         roi_head=dict(
             type=roi_head,
-            bbox_roi_extractor=dict(
-                type='SingleRoIExtractor',
-                roi_layer=dict(
-                    type='RoIAlign', output_size=7, sampling_ratio=0),
-                out_channels=c,
-                featmap_strides=[4, 8, 16, 32]),
+            bbox_roi_extractor=roi_extractor(7),
             bbox_head=dict(
                 type='Shared2FCBBoxHead',
                 in_channels=c,
@@ -88,12 +115,8 @@ def tiny_mask_rcnn(roi_head='IgnoreAwareRoIHead',
                     use_sigmoid=False,
                     loss_weight=1.0),
                 loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-            mask_roi_extractor=None if share_roi_extractor else dict(
-                type='SingleRoIExtractor',
-                roi_layer=dict(
-                    type='RoIAlign', output_size=14, sampling_ratio=0),
-                out_channels=c,
-                featmap_strides=[4, 8, 16, 32]),
+            mask_roi_extractor=None
+            if share_roi_extractor else roi_extractor(14),
             mask_head=dict(
                 type=mask_head,
                 num_convs=2,
@@ -105,50 +128,18 @@ def tiny_mask_rcnn(roi_head='IgnoreAwareRoIHead',
                     type='CrossEntropyLoss', use_mask=True, loss_weight=1.0))),
         train_cfg=dict(
             rpn=dict(
-                assigner=dict(
-                    type='MaxIoUAssigner',
-                    pos_iou_thr=0.7,
-                    neg_iou_thr=0.3,
-                    min_pos_iou=0.3,
-                    match_low_quality=True,
-                    ignore_iof_thr=-1),
-                sampler=dict(
-                    type='RandomSampler',
-                    num=64,
-                    pos_fraction=0.5,
-                    neg_pos_ub=-1,
-                    add_gt_as_proposals=False),
+                **assign_and_sample(0.7, 0.3, 0.5, False),
                 allowed_border=-1,
                 pos_weight=-1,
                 debug=False),
-            rpn_proposal=dict(
-                nms_pre=200,
-                max_per_img=50,
-                nms=dict(type='nms', iou_threshold=0.7),
-                min_bbox_size=0),
+            rpn_proposal=proposals,
             rcnn=dict(
-                assigner=dict(
-                    type='MaxIoUAssigner',
-                    pos_iou_thr=0.5,
-                    neg_iou_thr=0.5,
-                    min_pos_iou=0.5,
-                    match_low_quality=True,
-                    ignore_iof_thr=-1),
-                sampler=dict(
-                    type='RandomSampler',
-                    num=64,
-                    pos_fraction=0.25,
-                    neg_pos_ub=-1,
-                    add_gt_as_proposals=True),
+                **assign_and_sample(0.5, 0.5, 0.25, True),
                 mask_size=2 * roi_size,
                 pos_weight=-1,
                 debug=False)),
         test_cfg=dict(
-            rpn=dict(
-                nms_pre=200,
-                max_per_img=50,
-                nms=dict(type='nms', iou_threshold=0.7),
-                min_bbox_size=0),
+            rpn=proposals,
             rcnn=dict(
                 score_thr=0.05,
                 nms=dict(type='nms', iou_threshold=0.5),

@@ -118,16 +118,39 @@ def test_sample_masks_with_and_without_refinement():
 
 
 def test_grabcut_refine_seeds():
-    refine = GrabCutRefine(fg_thr=0.9, mask_thr=0.5)
-    seeds = refine.seeds(np.array([[0.95, 0.7], [0.3, 0.5]]))
+    refine = GrabCutRefine(fg_thr=0.9)
+    seeds = refine.seeds(np.array([[0.95, 0.7], [0.3, 0.5]]), 0.5)
     assert seeds.tolist() == [[cv2.GC_FGD, cv2.GC_PR_FGD],
                               [cv2.GC_PR_BGD, cv2.GC_PR_BGD]]
-    sure_bg = GrabCutRefine(fg_thr=0.9, mask_thr=0.5, bg_thr=0.2)
-    seeds = sure_bg.seeds(np.array([[0.95, 0.7], [0.1, 0.2], [0.3, 0.5]]))
+    sure_bg = GrabCutRefine(fg_thr=0.9, bg_thr=0.2)
+    seeds = sure_bg.seeds(
+        np.array([[0.95, 0.7], [0.1, 0.2], [0.3, 0.5]]), 0.5)
     assert seeds.tolist() == [[cv2.GC_FGD, cv2.GC_PR_FGD],
                               [cv2.GC_BGD, cv2.GC_PR_BGD],
                               [cv2.GC_PR_BGD, cv2.GC_PR_BGD]]
-    with pytest.raises(ValueError):
-        GrabCutRefine(fg_thr=0.4, mask_thr=0.5)
-    with pytest.raises(ValueError, match='bg_thr=0.6'):
-        GrabCutRefine(mask_thr=0.5, bg_thr=0.6)
+    with pytest.raises(ValueError, match='fg_thr=0.2'):
+        GrabCutRefine(fg_thr=0.2, bg_thr=0.3)
+    with pytest.raises(ValueError, match='test_cfg.mask_thr'):
+        GrabCutRefine(bg_thr=0.3).seeds(np.zeros((2, 2)), 0.2)
+
+
+def test_refinement_starts_from_the_model_mask_thr():
+    """One threshold per mask: the sample's ``mask_thr`` (the model's
+    ``test_cfg.mask_thr``) splits probable fore- from background and is
+    the mask a refinement falls back to."""
+    prob = np.array([[0.95, 0.45], [0.35, 0.1]])
+    refine = GrabCutRefine()
+    assert refine.seeds(prob, 0.4)[0, 1] == cv2.GC_PR_FGD
+    assert refine.seeds(prob, 0.5)[0, 1] == cv2.GC_PR_BGD
+    # a box too thin for GrabCut keeps the thresholded map
+    img = np.zeros((12, 12, 3), np.uint8)
+    probs = np.linspace(0, 1, 8, dtype=np.float32).reshape(1, 8, 1)
+    region = np.array([[0, 0, 1, 8]])
+    masks = {}
+    for thr in (0.4, 0.6):
+        masks[thr], _, stats = sample_region_masks(_sample(
+            img, probs, region, refine=dict(type='GrabCutRefine'),
+            thr=thr))
+        assert stats['refine_fallback'] == 1
+    assert masks[0.4][0][:, 0].tolist() == [False] * 3 + [True] * 5
+    assert masks[0.6][0][:, 0].tolist() == [False] * 5 + [True] * 3

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os.path as osp
 
@@ -8,13 +7,9 @@ from pycocotools.coco import COCO
 
 from tests.test_tools.test_dataset_converters.tiny_sources import \
     make_coco128_seg
+from tests.tool_loader import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
-spec = importlib.util.spec_from_file_location(
-    '_tool_coco128_seg',
-    osp.join(ROOT, 'tools', 'dataset_converters', 'coco128_seg.py'))
-coco128_seg = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(coco128_seg)
+coco128_seg = load_tool('tools/dataset_converters/coco128_seg.py')
 
 
 def test_square_polygon_area_box_and_categories(tmp_path):

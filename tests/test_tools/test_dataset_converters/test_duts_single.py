@@ -1,30 +1,13 @@
-import importlib.util
 import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+from tests.tool_loader import load_tool
 
-
-def _load_tool(name):
-    """Import tools/dataset_converters/<name>.py as a module (registered in
-    sys.modules so that worker processes can unpickle its functions)."""
-    mod_name = f'_tool_{name}'
-    if mod_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            mod_name,
-            osp.join(ROOT, 'tools', 'dataset_converters', name + '.py'))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[mod_name]
-
-
-duts = _load_tool('duts_single')
+duts = load_tool('tools/dataset_converters/duts_single.py')
 H, W = 40, 50  # min-area-ratio 0.005 -> components below 10 px are specks
 
 

@@ -1,35 +1,13 @@
-import importlib.util
 import json
 import os
-import os.path as osp
-import sys
 
 import numpy as np
 import pytest
-from pycocotools import mask as mask_utils
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+from tests.test_proxy.proxy_data import rle_of
+from tests.tool_loader import load_tool
 
-
-def _load_tool(name):
-    """Import tools/dataset_converters/<name>.py as a module."""
-    mod_name = f'_tool_{name}'
-    if mod_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            mod_name,
-            osp.join(ROOT, 'tools', 'dataset_converters', name + '.py'))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[mod_name]
-
-
-gen = _load_tool('generate_synthetic')
-
-
-def _rle(mask):
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {'size': rle['size'], 'counts': rle['counts'].decode()}
+gen = load_tool('tools/dataset_converters/generate_synthetic.py')
 
 
 def test_box_fill_summary_hand_computed(tmp_path):
@@ -40,25 +18,16 @@ def test_box_fill_summary_hand_computed(tmp_path):
     m2[5:9, 5:7] = True  # a rectangle: IoU 1
     m3 = np.zeros((10, 10), bool)
     m3[0, 0] = m3[3, 3] = True  # 2 pixels in a 4x4 box: IoU 1/8
+    rows = [(1, 1, [2, 1, 3, 2], m1), (1, 2, [5, 5, 2, 4], m2),
+            (2, 2, [0, 0, 4, 4], m3)]  # image, category, box, mask
     anns = [
         dict(
-            id=1,
-            image_id=1,
-            category_id=1,
-            bbox=[2, 1, 3, 2],
-            segmentation=_rle(m1)),
-        dict(
-            id=2,
-            image_id=1,
-            category_id=2,
-            bbox=[5, 5, 2, 4],
-            segmentation=_rle(m2)),
-        dict(
-            id=3,
-            image_id=2,
-            category_id=2,
-            bbox=[0, 0, 4, 4],
-            segmentation=_rle(m3)),
+            id=i,
+            image_id=image_id,
+            category_id=category_id,
+            bbox=bbox,
+            segmentation=rle_of(mask))
+        for i, (image_id, category_id, bbox, mask) in enumerate(rows, 1)
     ]
     coco = dict(
         images=[

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,13 +8,9 @@ from pycocotools.coco import COCO
 
 from tests.test_tools.test_dataset_converters.tiny_sources import (
     PENN_STEMS, make_pennfudan, penn_rect)
+from tests.tool_loader import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
-spec = importlib.util.spec_from_file_location(
-    '_tool_pennfudan',
-    osp.join(ROOT, 'tools', 'dataset_converters', 'pennfudan.py'))
-pennfudan = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(pennfudan)
+pennfudan = load_tool('tools/dataset_converters/pennfudan.py')
 
 
 def test_instances_boxes_and_split(tmp_path):

@@ -4,33 +4,16 @@ Tiny inputs in the layouts of the public archives: DAVIS.zip (``DAVIS/img``,
 ``DAVIS/gt``), BSDS300-images.tgz (``BSDS300/images/{train,test}``) and the
 SOD masks folder (``SOD/<id>.png``).
 """
-import importlib.util
 import json
-import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+from tests.tool_loader import load_tool
 
-
-def _load_tool(name):
-    """Import tools/dataset_converters/<name>.py as a module."""
-    mod_name = f'_tool_{name}'
-    if mod_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            mod_name,
-            osp.join(ROOT, 'tools', 'dataset_converters', name + '.py'))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[mod_name]
-
-
-davis = _load_tool('davis345')
-sod = _load_tool('sod204')
+davis = load_tool('tools/dataset_converters/davis345.py')
+sod = load_tool('tools/dataset_converters/sod204.py')
 H, W = 40, 60
 
 

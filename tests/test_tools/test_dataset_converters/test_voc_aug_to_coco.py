@@ -1,7 +1,4 @@
-import importlib.util
 import json
-import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -9,23 +6,9 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 from scipy.io import savemat
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+from tests.tool_loader import load_tool
 
-
-def _load_tool(name):
-    """Import tools/dataset_converters/<name>.py as a module."""
-    mod_name = f'_tool_{name}'
-    if mod_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            mod_name,
-            osp.join(ROOT, 'tools', 'dataset_converters', name + '.py'))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[mod_name]
-
-
-voc = _load_tool('voc_aug_to_coco')
+voc = load_tool('tools/dataset_converters/voc_aug_to_coco.py')
 H, W = 12, 16
 PALETTE = [v for i in range(256) for v in (i, 255 - i, (37 * i) % 256)]
 

@@ -1,7 +1,7 @@
-# The default recipe (boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py) at 4000
-# iterations, twice its 2000 ("4x" counts in the 1000-iteration steps of the
-# earlier default), with a weight average (../_base_/schedules/ema.py): what
-# more compute buys (docs/model_zoo.md, "More compute").
+# The default CPU recipe (boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py)
+# at 4000 iterations, twice its 2000, with a weight average
+# (../_base_/schedules/ema.py): what more compute buys (docs/model_zoo.md,
+# "More compute").
 _base_ = [
     './boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py',
     '../_base_/schedules/ema.py'

@@ -1,4 +1,5 @@
-"""HRNetV2 representation: all branches upsampled and concatenated."""
+"""Upsample every backbone level to the finest and concatenate them (the
+HRNetV2 representation, for HRNet and EfficientNet backbones alike)."""
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -11,12 +12,13 @@ from mmboxcaseg.registry import MODELS
 
 
 @MODELS.register_module()
-class HRNetV2Concat(BaseModule):
+class UpsampleConcat(BaseModule):
     """Upsample every backbone map to the first one and concatenate.
 
-    With HRNetV2-W48's four maps (48/96/192/384 channels at strides
-    4/8/16/32) the output has 720 channels at stride 4; W18 gives 270,
-    EfficientNet-Lite0 (24/40/112/320) 496. No parameters (the paper).
+    The paper's HRNetV2 representation, for any backbone whose first map is
+    the finest: HRNetV2-W48's four maps (48/96/192/384 channels at strides
+    4/8/16/32) give 720 channels at stride 4, W18 270, EfficientNet-Lite0
+    (24/40/112/320) 496. No parameters (the paper).
 
     ``reduce_channels`` (not in the paper; for CPU budgets) adds
     ``Conv1x1(sum(C_i) -> reduce_channels) -> BN -> ReLU`` after the
@@ -27,8 +29,7 @@ class HRNetV2Concat(BaseModule):
     ``W @ cat_i(up(x_i)) = sum_i up(W_i @ x_i)`` with ``W_i`` the columns of
     ``W`` that read map ``i``; each map is projected at its own resolution
     and only ``reduce_channels`` channels are upsampled (the same function
-    and parameters; a 4 % shorter training step of the CPU model in NCHW,
-    docs/model_zoo.md, "Training speed").
+    and parameters, less memory traffic).
 
     Args:
         in_channels (Sequence[int], optional): expected channels of the
@@ -53,7 +54,7 @@ class HRNetV2Concat(BaseModule):
         self.reduce = None
         if reduce_channels is not None:
             if self.in_channels is None:
-                raise ValueError('HRNetV2Concat: reduce_channels needs '
+                raise ValueError('UpsampleConcat: reduce_channels needs '
                                  'in_channels')
             self.reduce = ConvModule(
                 sum(self.in_channels),
@@ -83,7 +84,7 @@ class HRNetV2Concat(BaseModule):
         if self.in_channels is not None:
             got = [x.size(1) for x in inputs]
             if got != self.in_channels:
-                raise ValueError(f'HRNetV2Concat expects maps with channels '
+                raise ValueError(f'UpsampleConcat expects maps with channels '
                                  f'{self.in_channels}, got {got}')
         size = inputs[0].shape[-2:]
         if self.reduce is not None:

@@ -1,7 +1,8 @@
-# The PennFudan segmentor (boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient.py) at 4000
-# iterations, twice its 2000 ("4x" counts in the 1000-iteration steps of the
-# earlier default), with a weight average (../_base_/schedules/ema.py): what
-# more compute buys (docs/model_zoo.md, "More compute").
+# The PennFudan segmentor
+# (boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient.py) at 4000
+# iterations, twice its 2000, with a weight average
+# (../_base_/schedules/ema.py): what more compute buys (docs/model_zoo.md,
+# "More compute").
 _base_ = [
     './boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient.py',
     '../_base_/schedules/ema.py'

@@ -1,7 +1,7 @@
 # BoxCaseg on COCO train2017 boxes + DUTS-Single, the paper's COCO setting:
 # HRNetV2-W48 (SyncBN), 2 GPUs x 16, 22 box + 10 salient per global batch of
 # 32 (RatioBatchSampler, an epoch = one pass over DUTS-Single), SGD lr 0.008,
-# poly, salient_weight 0.6 (released COCO code).
+# poly, 40 epochs, salient_weight 0.6 (released COCO code).
 _base_ = [
     '../_base_/models/boxcaseg_hrnetv2_w48.py',
     '../_base_/datasets/coco_duts-single.py',

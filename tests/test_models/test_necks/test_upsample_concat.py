@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mmboxcaseg.models.necks import HRNetV2Concat
+from mmboxcaseg.models.necks import UpsampleConcat
 
 
 def test_concat_upsamples_to_the_first_map():
@@ -11,7 +11,7 @@ def test_concat_upsamples_to_the_first_map():
         torch.randn(2, 7, 2, 2),
         torch.full((2, 1, 1, 1), -1.)
     ]
-    neck = HRNetV2Concat(in_channels=[3, 5, 7, 1])
+    neck = UpsampleConcat(in_channels=[3, 5, 7, 1])
     assert neck.out_channels == 16
     (out, ) = neck(maps)
     assert out.shape == (2, 16, 8, 8)
@@ -22,7 +22,7 @@ def test_concat_upsamples_to_the_first_map():
 
 def test_channel_mismatch_is_reported():
     with pytest.raises(ValueError, match='channels'):
-        HRNetV2Concat(in_channels=[3, 4])(
+        UpsampleConcat(in_channels=[3, 4])(
             [torch.zeros(1, 3, 4, 4),
              torch.zeros(1, 5, 2, 2)])
 
@@ -35,15 +35,15 @@ def test_with_mmpretrain_hrnet_w18_channels():
     with torch.no_grad():
         maps = hrnet(torch.zeros(1, 3, 64, 64))
     assert [m.shape[1] for m in maps] == [18, 36, 72, 144]
-    (out, ) = HRNetV2Concat(in_channels=[18, 36, 72, 144])(maps)
+    (out, ) = UpsampleConcat(in_channels=[18, 36, 72, 144])(maps)
     assert out.shape == (1, 270, 16, 16)
 
 
 def test_reduce_channels_projects_after_concat():
     import torch
 
-    from mmboxcaseg.models.necks import HRNetV2Concat
-    neck = HRNetV2Concat(in_channels=[4, 6], reduce_channels=3)
+    from mmboxcaseg.models.necks import UpsampleConcat
+    neck = UpsampleConcat(in_channels=[4, 6], reduce_channels=3)
     assert neck.out_channels == 3
     x = [torch.randn(2, 4, 8, 8), torch.randn(2, 6, 4, 4)]
     (out, ) = neck(x)
@@ -56,9 +56,9 @@ def test_reduce_channels_projects_after_concat():
 def test_reduce_channels_needs_in_channels():
     import pytest
 
-    from mmboxcaseg.models.necks import HRNetV2Concat
+    from mmboxcaseg.models.necks import UpsampleConcat
     with pytest.raises(ValueError, match='needs in_channels'):
-        HRNetV2Concat(reduce_channels=8)
+        UpsampleConcat(reduce_channels=8)
 
 
 @pytest.mark.parametrize('norm_cfg', [dict(type='BN'), None])
@@ -68,7 +68,7 @@ def test_reduce_equals_the_projection_of_the_concatenation(norm_cfg):
     with the paper's concatenation built explicitly."""
     import torch.nn.functional as F
     torch.manual_seed(0)
-    neck = HRNetV2Concat(
+    neck = UpsampleConcat(
         in_channels=[4, 6, 5], reduce_channels=3, norm_cfg=norm_cfg)
     if norm_cfg is None:  # a conv bias takes the norm's place
         assert neck.reduce.conv.bias is not None
@@ -94,3 +94,15 @@ def test_reduce_equals_the_projection_of_the_concatenation(norm_cfg):
         torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
         for g, r in zip(grads, ref_grads):
             torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-5)
+
+
+def test_state_dict_keys_do_not_name_the_class():
+    """Checkpoints hold the projection as ``reduce.conv`` / ``reduce.bn``
+    (``neck.`` in a segmentor): renaming the class keeps them loadable."""
+    neck = UpsampleConcat(in_channels=[4, 6], reduce_channels=3)
+    assert sorted(neck.state_dict()) == [
+        'reduce.bn.bias', 'reduce.bn.num_batches_tracked',
+        'reduce.bn.running_mean', 'reduce.bn.running_var', 'reduce.bn.weight',
+        'reduce.conv.weight'
+    ]
+    assert UpsampleConcat(in_channels=[4, 6]).state_dict() == {}

@@ -1,0 +1,293 @@
+"""tools/pipelines.mk (``make e2e e2e-table demo``) and its collector
+tools/analysis_tools/collect_e2e.py, on a tiny generated PennFudan-like set
+(2 iterations per training, random backbones): ``make -n`` lists each step's
+tool call, a real ``make -j2`` builds every run, a second call runs nothing,
+a deleted output is rebuilt alone; the collector's table on hand-made
+scalars."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from pycocotools import mask as mask_utils
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+COLLECT = osp.join(ROOT, 'tools/analysis_tools/collect_e2e.py')
+FEW = ('train_cfg.max_iters=2 train_cfg.val_interval=2 '
+       'default_hooks.checkpoint.interval=2 default_hooks.logger.interval=1 '
+       'model.backbone.init_cfg=None train_dataloader.num_workers=0 '
+       'train_dataloader.persistent_workers=False '
+       'val_dataloader.num_workers=0 val_dataloader.persistent_workers=False')
+
+
+def _write_pedestrians(root):
+    """4 images of 48x64 with one or two upright ellipses each; images 0-2
+    form the train split, image 3 the val split."""
+    os.makedirs(osp.join(root, 'images'))
+    rng = np.random.default_rng(0)
+    splits = {'train': ([], []), 'val': ([], [])}
+    ann_id = 0
+    for i in range(4):
+        img = rng.integers(0, 80, (48, 64, 3), dtype=np.uint8)
+        name = f'images/{i}.png'
+        images, anns = splits['train' if i < 3 else 'val']
+        images.append(dict(id=i + 1, file_name=name, height=48, width=64))
+        for cx in ([16, 44] if i % 2 == 0 else [30]):
+            mask = np.zeros((48, 64), np.uint8)
+            cv2.ellipse(mask, (cx, 24), (7, 16), 0, 0, 360, 1, -1)
+            img[mask > 0] = (40, 160, 220)
+            ys, xs = np.nonzero(mask)
+            rle = mask_utils.encode(np.asfortranarray(mask))
+            ann_id += 1
+            anns.append(
+                dict(id=ann_id, image_id=i + 1, category_id=1, iscrowd=0,
+                     area=int(mask.sum()),
+                     bbox=[float(xs.min()), float(ys.min()),
+                           float(xs.max() - xs.min() + 1),
+                           float(ys.max() - ys.min() + 1)],
+                     segmentation=dict(size=rle['size'],
+                                       counts=rle['counts'].decode())))
+        cv2.imwrite(osp.join(root, name), img)
+    for split, (images, anns) in splits.items():
+        with open(osp.join(root, f'annotations_{split}.json'), 'w') as f:
+            json.dump(dict(images=images, annotations=anns,
+                           categories=[dict(id=1, name='pedestrian')]), f)
+    return str(root)
+
+
+def _make(*args, timeout=300):
+    """``make`` in the repository with the test's interpreter (no setup,
+    no ImageNet weights)."""
+    cmd = ['make', '--no-print-directory', '-C', ROOT,
+           f'PY={sys.executable}', 'PRETRAINED='] + list(args)
+    env = dict(os.environ, MAKEFLAGS='')
+    return subprocess.run(cmd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _tiny_vars(tmp_path, data):
+    return [f'E2E={tmp_path / "e2e"}', f'DATA={data}', 'SALIENT_DATA=',
+            f'DET_OPTIONS={FEW} train_dataloader.batch_size=1']
+
+
+def _calls(out, tool):
+    """The commands of ``out`` that name ``tool``, each on one line."""
+    lines = out.replace('\\\n', ' ').splitlines()
+    return [' '.join(ln.split()) for ln in lines if tool in ln]
+
+
+def test_dry_run_lists_every_step(tmp_path):
+    data = _write_pedestrians(tmp_path / 'pf')
+    res = _make('-n', 'e2e', 'e2e-table', 'SEEDS=0 1',
+                *_tiny_vars(tmp_path, data))
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    e2e = tmp_path / 'e2e'
+    seg = _calls(out, 'tools/train.py configs/boxcaseg/')
+    assert len(seg) == 1 and f'--work-dir {e2e}/segmentor' in seg[0]
+    proxies = _calls(out, 'tools/generate_proxy_masks.py')
+    by_set = {osp.basename(ln.split('--out ')[1].split()[0]): ln
+              for ln in proxies}
+    assert sorted(by_set) == ['boxcaseg.json', 'boxcaseg_merge_drop.json',
+                              'boxfill.json', 'grabcut.json']
+    assert '--drop-thr 0.95' in by_set['boxcaseg_merge_drop.json']
+    assert '--no-merge' not in by_set['boxcaseg_merge_drop.json']
+    for name in ('boxcaseg.json', 'boxfill.json', 'grabcut.json'):
+        assert '--no-merge --drop-thr 0 ' in by_set[name] + ' '
+    for name in ('boxcaseg.json', 'boxcaseg_merge_drop.json'):
+        assert '--refine' in by_set[name]
+        assert f'--checkpoint {e2e}/segmentor/segmentor.pth' in by_set[name]
+    det = _calls(out, 'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py')
+    assert len(det) == 10
+    for row, ann in [('a', f'{data}/annotations_train.json'),
+                     ('b', f'{e2e}/proxies/boxcaseg_merge_drop.json'),
+                     ('e', f'{e2e}/proxies/grabcut.json')]:
+        for seed in (0, 1):
+            line, = [ln for ln in det
+                     if f'mask_rcnn_{row}_seed{seed} ' in ln]
+            assert f'train_dataloader.dataset.ann_file={ann} ' in line
+            assert f'randomness.seed={seed} ' in line
+            assert line.startswith('OMP_NUM_THREADS=1 ')
+    assert len(_calls(out, 'collect_e2e.py')) == 1
+
+    # a given segmentor: no training; REFINE= : the network's masks
+    ckpt = tmp_path / 'seg.pth'
+    ckpt.write_bytes(b'')
+    res = _make('-n', 'e2e', 'ROWS=c', 'SEEDS=0', f'SEG_CKPT={ckpt}',
+                'REFINE=', *_tiny_vars(tmp_path, data))
+    assert res.returncode == 0, res.stderr
+    assert not _calls(res.stdout, 'tools/train.py configs/boxcaseg/')
+    proxy, = _calls(res.stdout, 'tools/generate_proxy_masks.py')
+    assert f'--checkpoint {ckpt}' in proxy and '--refine' not in proxy
+
+
+def test_dry_run_of_the_demo(tmp_path):
+    """The demo: short schedules, three rows of one seed, overlays, the
+    table and mmdet's loss curves."""
+    res = _make('-n', 'demo-run', 'E2E=work_dirs/demo', 'ROWS=a c e',
+                'SEEDS=0', 'SHOW=1')
+    assert res.returncode == 0, res.stderr
+    assert len(_calls(res.stdout, '--show-dir work_dirs/demo/overlays/')) \
+        == 2  # boxcaseg, grabcut
+    assert _calls(res.stdout, 'analyze_logs plot_curve')
+    assert _calls(res.stdout, 'collect_e2e.py work_dirs/demo')
+    res = _make('-n', 'demo')
+    assert res.returncode == 0, res.stderr
+    det = _calls(res.stdout,
+                 'tools/train.py configs/proxy_mask_rcnn/proxy-mask-rcnn')
+    assert len(det) == 3 and all('train_cfg.max_iters=150' in ln
+                                 for ln in det)
+
+
+def test_e2e_builds_skips_and_rebuilds(tmp_path):
+    data = _write_pedestrians(tmp_path / 'pf')
+    tiny = ['ROWS=a d', 'SEEDS=0'] + _tiny_vars(tmp_path, data)
+    first = _make('-j2', 'e2e', 'e2e-table', *tiny, timeout=600)
+    assert first.returncode == 0, (first.stdout[-3000:],
+                                   first.stderr[-3000:])
+    e2e = tmp_path / 'e2e'
+    for run in ('a_seed0', 'd_seed0'):
+        assert (e2e / f'mask_rcnn_{run}' / '.done').is_file()
+    assert (e2e / 'proxies' / 'boxfill.report.json').is_file()
+    assert not (e2e / 'segmentor').exists()
+    assert not list((e2e / 'proxies').glob('*.tmp'))
+    results = json.loads((e2e / 'results.json').read_text())
+    assert [(r['row'], r['seeds']) for r in results['rows']] == [
+        ('a', [0]), ('d', [0])]
+    assert [p['set'] for p in results['proxies']] == ['boxfill']
+    assert '| a | real masks (fully supervised) | 1 |' in first.stdout
+
+    # everything is up to date: nothing runs, the table prints again
+    assert _make('-q', 'e2e', *tiny).returncode == 0
+    second = _make('-j2', 'e2e', 'e2e-table', *tiny)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert not _calls(second.stdout, 'tools/train.py')
+    assert not _calls(second.stdout, 'tools/generate_proxy_masks.py')
+    assert len(_calls(second.stdout, 'collect_e2e.py')) == 1
+
+    # a lost output: only its step runs again
+    os.remove(e2e / 'mask_rcnn_d_seed0' / '.done')
+    third = _make('-j2', 'e2e', *tiny)
+    assert third.returncode == 0, third.stderr[-3000:]
+    train, = _calls(third.stdout, 'tools/train.py')
+    assert 'mask_rcnn_d_seed0 ' in train
+    assert not _calls(third.stdout, 'tools/generate_proxy_masks.py')
+
+
+def test_e2e_trains_the_segmentor_for_boxcaseg_rows(tmp_path):
+    """Row (c): the segmentor trains (its last checkpoint copied to
+    segmentor/segmentor.pth), the BoxCaseg proxies come from it."""
+    sys.path.insert(0, osp.join(ROOT, 'tests', 'test_datasets'))
+    from boxcaseg_tiny_data import write_salient
+    data = _write_pedestrians(tmp_path / 'pf')
+    salient = write_salient(tmp_path / 'salient',
+                            [f'{i:03d}' for i in range(4)])
+    seg_cfg = tmp_path / 'seg.py'
+    # the PennFudan segmentor with the tiny salient set instead of the
+    # shipped ones
+    seg_cfg.write_text(
+        "_base_ = ['" + osp.join(
+            ROOT, 'configs/boxcaseg/'
+            'boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient.py') + "']\n"
+        'salient_sets = [dict(type="SalientDataset", '
+        f'data_root="{salient}/", img_dir="images", mask_dir="masks", '
+        'pipeline=_base_.salient_pipeline)]\n'
+        'train_dataloader = dict(dataset=dict(datasets=[_base_.box_set] + '
+        'salient_sets))\n')
+    res = _make('-j2', 'e2e', 'ROWS=c', 'SEEDS=0', f'SEG_CONFIG={seg_cfg}',
+                f'SEG_OPTIONS={FEW} train_dataloader.batch_size=4 '
+                'train_dataloader.batch_sampler.box_ratio=[1,1]',
+                *_tiny_vars(tmp_path, data), timeout=600)
+    assert res.returncode == 0, (res.stdout[-3000:], res.stderr[-3000:])
+    e2e = tmp_path / 'e2e'
+    assert (e2e / 'segmentor' / 'segmentor.pth').is_file()
+    assert (e2e / 'segmentor' / 'iter_2.pth').is_file()
+    proxy, = _calls(res.stdout, 'tools/generate_proxy_masks.py')
+    assert f'--checkpoint {e2e}/segmentor/segmentor.pth' in proxy
+    assert (e2e / 'proxies' / 'boxcaseg.report.json').is_file()
+    assert (e2e / 'mask_rcnn_c_seed0' / '.done').is_file()
+
+
+def _run(work, name, vals, done=True):
+    """A training folder with one MMEngine run whose scalars end with the
+    validation ``vals`` (fractions, as CocoMetric logs them)."""
+    vis = work / name / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    lines = [dict(loss=1.0, step=1)]
+    if vals is not None:
+        lines.append({'coco/segm_mAP': 0.0, 'step': 1})  # an earlier val
+        lines.append(dict(vals, step=2))
+    (vis / 'scalars.json').write_text(
+        ''.join(json.dumps(ln) + '\n' for ln in lines))
+    if done:
+        (work / name / '.done').write_text('')
+
+
+def _vals(segm, ap75, box):
+    return {'coco/segm_mAP': segm, 'coco/segm_mAP_50': 0.5,
+            'coco/segm_mAP_75': ap75, 'coco/bbox_mAP': box}
+
+
+def test_collector_table(tmp_path, capsys):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('collect_e2e', COLLECT)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    work = tmp_path / 'e2e'
+    _run(work, 'mask_rcnn_a_seed0', _vals(0.30, 0.20, 0.40))
+    _run(work, 'mask_rcnn_a_seed1', _vals(0.34, 0.24, 0.40))
+    _run(work, 'mask_rcnn_c_seed0', _vals(0.16, 0.10, 0.30))
+    _run(work, 'mask_rcnn_c_seed1', _vals(0.16, 0.14, 0.30))
+    _run(work, 'mask_rcnn_c_seed2', _vals(0.9, 0.9, 0.9), done=False)
+    (work / 'proxies').mkdir()
+    (work / 'proxies' / 'boxfill.report.json').write_text(json.dumps(dict(
+        drop_rate=0.0, quality=dict(all={'mIoU*': 50.9, 'IoU@75': 0.6}))))
+    (work / 'proxies' / 'boxcaseg_merge_drop.report.json').write_text(
+        json.dumps(dict(drop_rate=0.75, quality=dict(
+            all={'mIoU*': 70.0, 'IoU@75': 40.0},
+            kept={'mIoU*': 81.8, 'IoU@75': 81.5}))))
+    out = tmp_path / 'results.json'
+    assert tool.main([str(work), '--out', str(out)]) == 0
+    printed = capsys.readouterr().out
+    results = json.loads(out.read_text())
+    a, c = results['rows']
+    assert (a['row'], a['seeds'], c['seeds']) == ('a', [0, 1], [0, 1])
+    assert a['metrics']['segm AP']['mean'] == pytest.approx(32.0)
+    assert a['metrics']['segm AP']['std'] == pytest.approx(2 * 2**0.5)
+    assert c['metrics']['segm AP']['std'] == pytest.approx(0.0)
+    assert a['metrics']['box AP']['mean'] == pytest.approx(40.0)
+    assert c['share_of_a']['segm AP']['share'] == pytest.approx(50.0)
+    # relative spreads in quadrature: 0 for (c), 2.83 / 32 for (a)
+    assert c['share_of_a']['segm AP']['spread'] == pytest.approx(
+        50.0 * 2 * 2**0.5 / 32)
+    assert c['share_of_a']['AP75']['share'] == pytest.approx(100 * 12 / 22)
+    assert results['missing'] == ['mask_rcnn_c_seed2']
+    assert results['proxies'][0]['set'] == 'boxcaseg_merge_drop'
+    assert results['proxies'][0]['miou'] == 81.8  # of the kept masks
+    assert results['proxies'][0]['kept'] == pytest.approx(25.0)
+    lines = printed.splitlines()
+    assert lines[0] == ('| row | masks | seeds | segm AP | AP50 | AP75 | '
+                        'box AP | segm AP, % of (a) | AP75, % of (a) |')
+    assert lines[2] == ('| a | real masks (fully supervised) | 2 | '
+                        '32.0 +- 2.8 | 50.0 +- 0.0 | 22.0 +- 2.8 | '
+                        '40.0 +- 0.0 | 100.0 +- 12.5 | 100.0 +- 18.2 |')
+    assert lines[3].startswith('| c | BoxCaseg | 2 | 16.0 +- 0.0 |')
+    assert '| boxfill | 50.9 | 0.6 | all | 100 |' in lines
+    assert lines[-1] == 'missing (unfinished): mask_rcnn_c_seed2'
+
+
+def test_collector_one_line_errors(tmp_path):
+    work = tmp_path / 'e2e'
+    _run(work, 'mask_rcnn_a_seed0', None)
+    bad = work / 'mask_rcnn_a_seed0' / '20260101_000000' / 'vis_data'
+    (bad / 'scalars.json').write_text('{"loss": 1}\n{oops\n')
+    for args, msg in [([str(tmp_path / 'none')], 'is not a folder'),
+                      ([str(work)], 'scalars.json: line 2 is not json')]:
+        res = subprocess.run([sys.executable, COLLECT] + args, cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 1 and msg in res.stderr, res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
