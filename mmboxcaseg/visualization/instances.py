@@ -12,12 +12,18 @@ import numpy as np
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
+PALETTE_STRIDE = 19
+
+
 def instance_colours(n: int) -> List[tuple]:
-    """``n`` colours (RGB): mmdet's COCO palette, repeated past 80 (the same
-    instance position gets the same colour in every picture)."""
+    """``n`` colours (RGB) from mmdet's COCO palette, repeated past 80 (the
+    same instance position gets the same colour in every picture). The
+    palette's neighbours are alike (its first two are reds), so it is read
+    with a stride coprime to 80: of all such strides, 19 keeps the first
+    eight colours furthest apart."""
     from mmdet.visualization.palette import get_palette
     palette = get_palette('coco', 80)
-    return [tuple(int(v) for v in palette[k % len(palette)])
+    return [tuple(int(v) for v in palette[(k * PALETTE_STRIDE) % 80])
             for k in range(n)]
 
 

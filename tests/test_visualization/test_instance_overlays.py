@@ -120,3 +120,17 @@ def test_demo_overlay_uses_instance_colours(tiny_boxcaseg, tmp_path):
     pic = cv2.imread(str(tmp_path / 'o' / 'vis' / 'img.png'))[..., ::-1]
     for colour in instance_colours(2):  # box outlines in full colour
         assert (pic == colour).all(axis=2).any()
+
+
+def test_first_instance_colours_are_far_apart():
+    """The palette is read with a stride: the first eight instances of a
+    picture get colours at least 100 apart in RGB (read in order, the
+    palette's neighbours are alike: its first two are both reds)."""
+    import itertools
+
+    from mmboxcaseg.visualization.instances import instance_colours
+    colours = np.array(instance_colours(8), float)
+    gaps = [np.linalg.norm(a - b)
+            for a, b in itertools.combinations(colours, 2)]
+    assert min(gaps) >= 100, min(gaps)
+    assert len({tuple(c) for c in instance_colours(80)}) == 80
