@@ -146,8 +146,8 @@ step "mmengine, mmdet, mmpretrain, runtime + test requirements, mmboxcaseg (edit
 "${PIP[@]}" install -q --no-deps "openmim==0.3.9" || fail "could not install openmim"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e . || fail "could not install mmboxcaseg in editable mode"
 # An editable (PEP 660) install leaves no mmboxcaseg/ in site-packages, where
-# `mim search|train|test mmboxcaseg` (openmim) and MMEngine's `pkg::` configs
-# look for the package's .mim folder: point a link there at the source tree.
+# `mim search|train|test mmboxcaseg` (openmim) looks for the package's .mim
+# folder: point a link there at the source tree.
 SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 if [ ! -e "$SITE/mmboxcaseg" ] || [ -L "$SITE/mmboxcaseg" ]; then
   ln -sfn "$ROOT/mmboxcaseg" "$SITE/mmboxcaseg"

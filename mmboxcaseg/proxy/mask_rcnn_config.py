@@ -33,9 +33,10 @@ def config_path_for(out_json: str) -> str:
 
 
 def shipped_config(rel: str) -> str:
-    """:func:`mmboxcaseg.config_path`, with this module's error."""
+    """:func:`mmboxcaseg.config_path`, links resolved (the file itself),
+    with this module's error."""
     try:
-        return config_path(rel)
+        return osp.realpath(config_path(rel))
     except FileNotFoundError as e:
         raise MaskRCNNConfigError(str(e)) from None
 
