@@ -28,7 +28,7 @@ from mmengine.config import Config
 from mmengine.registry import FUNCTIONS
 
 from mmboxcaseg.evaluation.functional.image_records import ProxySettings
-from mmboxcaseg.structures.coco_index import file_sha1
+from mmboxcaseg.utils.file_digest import file_digest
 from .input_check import check_input
 from .options import (ProxyInputError, ProxyOptions, check_options,
                       same_file, stale_temporaries, writing)
@@ -97,7 +97,7 @@ def run_header(opts: ProxyOptions, model: dict, pipeline: list) -> dict:
     """Everything that decides the output: a part file written under
     another header is refused by ``--resume``."""
     header = dict(
-        input_sha1=file_sha1(opts.ann_file),
+        input_sha1=file_digest(opts.ann_file),
         img_root=osp.abspath(opts.img_root),
         generator=opts.generator_name,
         model=_plain(model),
@@ -107,7 +107,7 @@ def run_header(opts: ProxyOptions, model: dict, pipeline: list) -> dict:
             type='ProxyShardSampler', image_cost=SHARD_IMAGE_COST),
         allow_outside_root=bool(opts.allow_outside_root))
     if opts.checkpoint and opts.generator_name == 'boxcaseg':
-        header['checkpoint_sha1'] = file_sha1(opts.checkpoint)
+        header['checkpoint_sha1'] = file_digest(opts.checkpoint)
     return header
 
 

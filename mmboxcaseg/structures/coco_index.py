@@ -12,7 +12,6 @@ empty mask and ``mask_ignored``) and the reason is one of
 :data:`SKIP_REASONS`. Boxes are checked with array operations, so a COCO-size
 json (860k annotations) is indexed in seconds.
 """
-import hashlib
 import json
 import os.path as osp
 from collections import Counter
@@ -21,6 +20,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from mmboxcaseg.utils.file_digest import file_digest
 from mmboxcaseg.utils.problem_log import ProblemLog
 from mmboxcaseg.utils.user_errors import UserError
 
@@ -130,15 +130,6 @@ class CocoIndex:
         return box_format_doubt(
             parse_boxes([self.annotations[k] for k in use]), hw[:, 0],
             hw[:, 1])
-
-
-def file_sha1(path: str, chunk: int = 1 << 24) -> str:
-    """sha1 of a file, read in chunks."""
-    h = hashlib.sha1()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_coco_json(ann_file: str) -> dict:
@@ -463,7 +454,7 @@ def index_coco(ann_file: str,
     """
     if data is None:
         data = read_coco_json(ann_file)
-    fingerprint = file_sha1(ann_file) if osp.isfile(ann_file) else ''
+    fingerprint = file_digest(ann_file) if osp.isfile(ann_file) else ''
     say = ProblemLog(verbose=verbose)
     images = _image_entries(data, ann_file, say, max_pixels,
                             allow_outside_root)

@@ -20,7 +20,6 @@ commit; the SOD site's SOD.zip holds boundaries in .mat files).
 """
 import argparse
 import glob
-import hashlib
 import http.client
 import json
 import os
@@ -35,6 +34,8 @@ import urllib.request
 import zipfile
 from typing import List, NamedTuple, Optional
 from urllib.parse import urlsplit
+
+from mmboxcaseg.utils.file_digest import file_digest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MIRROR_ENV = 'MMBOXCASEG_DATA_MIRROR'
@@ -184,14 +185,6 @@ def _total_of(resp, start: int) -> Optional[int]:
     return start + int(length) if length is not None else None
 
 
-def _md5(path: str) -> str:
-    digest = hashlib.md5()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def fetch(url: str, dest: str, name: str, md5: Optional[str] = None) -> None:
     """Download ``url`` to ``dest`` through ``dest.part`` (resumed when it
     is there); a finished ``dest`` is left as it is."""
@@ -241,7 +234,7 @@ def fetch(url: str, dest: str, name: str, md5: Optional[str] = None) -> None:
                          f'server announced {total} (Content-Length); run '
                          f'again to resume {part}')
     if md5:
-        found = _md5(part)
+        found = file_digest(part, 'md5')
         if found != md5:
             os.remove(part)
             raise SystemExit(f'error: {name}: {file}: md5 {found}, '

@@ -13,7 +13,6 @@ in ``state_dict`` and the raw ones in ``ema_state_dict`` (as ``module.<name>``
 entries); ``--raw`` publishes the raw ones, e.g. to score both from one run.
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import sys
@@ -21,14 +20,7 @@ import sys
 import torch
 
 from mmboxcaseg.utils import exit_on_user_error, load_checkpoint_file
-
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 24), b''):
-            h.update(block)
-    return h.hexdigest()
+from mmboxcaseg.utils.file_digest import file_digest
 
 
 @exit_on_user_error
@@ -86,7 +78,7 @@ def main(argv=None) -> int:
     tmp = args.out + '.tmp'
     torch.save(out, tmp)
     os.replace(tmp, args.out)
-    digest = sha256(args.out)
+    digest = file_digest(args.out, 'sha256')
     with open(args.out + '.sha256', 'w') as f:
         f.write(f'{digest}  {osp.basename(args.out)}\n')
     print(f'{args.out}\nsha256 {digest}')
