@@ -128,6 +128,8 @@ STEP_LOADERS = dict(train=('train_dataloader', 'val_dataloader'),
 FETCH_HINT = ('python tools/misc/download_dataset.py --dataset-name {name} '
               '--save-dir data --unzip (on a machine that holds the sets: '
               'ln -s /path/to/the/sets data)')
+# the downloader's name of a set whose folder under data/ has another name
+FETCH_NAMES = dict(coco='coco2017', voc='voc2012', DUTS='duts')
 
 
 def _config_dicts(node):
@@ -174,7 +176,8 @@ def check_data(cfg: Config, step: str) -> None:
             parts = osp.normpath(path).split(osp.sep)
             hint = ''
             if len(parts) > 1 and parts[0] == 'data':
-                hint = '; fetch it: ' + FETCH_HINT.format(name=parts[1])
+                hint = '; fetch it: ' + FETCH_HINT.format(
+                    name=FETCH_NAMES.get(parts[1], parts[1]))
             raise UserError(f'{loader}: data not found: {path}{hint}')
 
 

@@ -248,21 +248,28 @@ def test_score_generators_work_dir_is_a_file(tmp_path):
          '--work-dir', str(afile)], '--work-dir', afile)
 
 
-@pytest.mark.parametrize('tool,step_args,name', [
-    ('tools/train.py', [], 'coco128'),
-    ('tools/test.py', ['weights.pth'], 'coco128'),
+@pytest.mark.parametrize('tool,step_args,config,folder,name', [
+    ('tools/train.py', [],
+     'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py', 'coco128',
+     'coco128'),
+    ('tools/test.py', ['weights.pth'],
+     'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py', 'coco128',
+     'coco128'),
+    # the folder and the downloader's name of the set differ
+    ('tools/train.py', [], 'boxcaseg_hrnetv2-w48_2xb16-40e_coco-duts.py',
+     'coco', 'coco2017'),
 ])
-def test_missing_data_set_names_the_fetch_command(tool, step_args, name,
-                                                  tmp_path, monkeypatch):
-    """The default config run where ``data/`` does not exist (a fresh
-    clone): one line naming the missing path and the download command,
-    before anything is built."""
+def test_missing_data_set_names_the_fetch_command(tool, step_args, config,
+                                                  folder, name, tmp_path,
+                                                  monkeypatch):
+    """A config run where ``data/`` does not exist (a fresh clone): one
+    line naming the missing path and the download command, before anything
+    is built."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / 'weights.pth').write_bytes(b'')
-    cfg = osp.join(ROOT, 'configs', 'boxcaseg',
-                   'boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py')
+    cfg = osp.join(ROOT, 'configs', 'boxcaseg', config)
     msg = _exit_line(load_tool(tool).main, [cfg] + step_args,
-                     f'data/{name}', f'--dataset-name {name}')
+                     f'data/{folder}', f'--dataset-name {name} ')
     assert not (tmp_path / 'work_dirs').exists() or not any(
         (tmp_path / 'work_dirs').rglob('*.log')), msg
 
