@@ -136,7 +136,9 @@ DEMO_DET := train_cfg.max_iters=150 train_cfg.val_interval=150 \
 DEMO_DATA := data/pennfudan/annotations_train.json $(SALIENT_DATA)
 DEMO_VARS = ROWS='$(DEMO_ROWS)' SEEDS=0 SHOW=1 \
     SEG_OPTIONS='$(DEMO_SEG)' DET_OPTIONS='$(DEMO_DET)'
-SYNTHETIC := work_dirs/demo_synthetic
+# where the demo writes (its offline run: SYNTHETIC)
+DEMO_DIR ?= work_dirs/demo
+SYNTHETIC ?= work_dirs/demo_synthetic
 SYNTHETIC_VARS = E2E=$(SYNTHETIC) DATA=$(SYNTHETIC)/data/scenes \
     TRAIN_ANN=$(SYNTHETIC)/data/scenes/annotations.json \
     IMG_ROOT=$(SYNTHETIC)/data/scenes/images SALIENT_DATA= SEG_DATA= \
@@ -146,7 +148,7 @@ SYNTHETIC_VARS = E2E=$(SYNTHETIC) DATA=$(SYNTHETIC)/data/scenes \
 
 demo: setup
 	@if $(MAKE) -s --no-print-directory $(DEMO_DATA); then \
-	    $(MAKE) --no-print-directory -j2 demo-run E2E=work_dirs/demo \
+	    $(MAKE) --no-print-directory -j2 demo-run E2E=$(DEMO_DIR) \
 	        $(DEMO_VARS); \
 	else \
 	    echo 'demo: PennFudan could not be fetched (offline?): the same' \
