@@ -3,6 +3,7 @@ from typing import List
 
 import torch
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
+from torch import nn
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.utils import InstanceList
 from mmengine.config import ConfigDict
@@ -28,12 +29,36 @@ class IgnoreAwareFCNMaskHead(FCNMaskHead):
     ``mask_ignored`` trains every mask, as ``FCNMaskHead`` does. Inference is
     unchanged.
 
+    The logits layer starts at a scale that does not depend on the class
+    count (``logits_init='fan_in'``, the default): mmdet initialises
+    ``conv_logits`` by Kaiming ``fan_out``, whose weight std is
+    ``sqrt(2 / num_classes)``, 0.16 for COCO's 80 classes but 1.41 for one
+    class, so a one-class head starts with logits ~9x larger and
+    ``loss_mask`` ~6 instead of ~0.7. ``'fan_in'`` draws the weights with std
+    ``1 / sqrt(in_channels)`` (the logits keep the scale of their input);
+    ``'fan_out'`` keeps mmdet's rule.
+
     Works under any RoI head that calls ``loss_and_target`` with the
     predictions of all positives (mmdet's ``StandardRoIHead``,
     ``CascadeRoIHead``), and under
     :class:`~mmboxcaseg.models.roi_heads.IgnoreAwareRoIHead`, which forwards
     the kept positives only.
     """
+
+    def __init__(self, *args, logits_init: str = 'fan_in', **kwargs) -> None:
+        if logits_init not in ('fan_in', 'fan_out'):
+            raise ValueError(f"logits_init must be 'fan_in' or 'fan_out', "
+                             f'not {logits_init!r}')
+        super().__init__(*args, **kwargs)
+        self.logits_init = logits_init
+
+    def init_weights(self) -> None:
+        """mmdet's initialisation, then ``conv_logits`` by ``logits_init``."""
+        super().init_weights()
+        if self.logits_init == 'fan_in' and self.conv_logits is not None:
+            nn.init.kaiming_normal_(
+                self.conv_logits.weight, mode='fan_in', nonlinearity='linear')
+            nn.init.constant_(self.conv_logits.bias, 0)
 
     def loss_and_target(self, mask_preds: Tensor,
                         sampling_results: List[SamplingResult],

@@ -311,3 +311,38 @@ def test_select_positives_copies():
     assert res.pos_inds.tolist() == [0, 1, 2]  # input untouched
     with pytest.raises(ValueError):
         select_positives(res, torch.tensor([True, False]))
+
+
+@pytest.mark.parametrize('num_classes', [1, 80])
+def test_logits_start_at_a_scale_free_of_the_class_count(num_classes):
+    """mmdet's Kaiming ``fan_out`` gives conv_logits a weight std of
+    sqrt(2 / num_classes) (1.41 for one class); ``fan_in`` gives
+    1 / sqrt(in_channels) whatever the class count."""
+    torch.manual_seed(0)
+    cfg = dict(num_convs=1, in_channels=64, conv_out_channels=64,
+               num_classes=num_classes)
+    ours = IgnoreAwareFCNMaskHead(**cfg)
+    ours.init_weights()
+    stock = IgnoreAwareFCNMaskHead(logits_init='fan_out', **cfg)
+    stock.init_weights()
+    w_ours = ours.conv_logits.weight
+    w_stock = stock.conv_logits.weight
+    assert w_ours.shape == (num_classes, 64, 1, 1)
+    assert torch.all(ours.conv_logits.bias == 0)
+    # 64 * num_classes draws: the sample std is within 25 % of its law's
+    assert abs(w_ours.std().item() - 1 / 8) < 0.25 / 8
+    expected_stock = (2 / num_classes)**0.5
+    assert abs(w_stock.std().item() - expected_stock) < 0.25 * expected_stock
+    # every other parameter is initialised as mmdet does
+    torch.manual_seed(1)
+    a = IgnoreAwareFCNMaskHead(**cfg)
+    a.init_weights()
+    torch.manual_seed(1)
+    b = FCNMaskHead(**cfg)
+    b.init_weights()
+    for (name, pa), (_, pb) in zip(a.named_parameters(),
+                                   b.named_parameters()):
+        if not name.startswith('conv_logits'):
+            assert torch.equal(pa, pb), name
+    with pytest.raises(ValueError, match='logits_init'):
+        IgnoreAwareFCNMaskHead(logits_init='xavier', **cfg)
