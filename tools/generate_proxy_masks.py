@@ -156,23 +156,19 @@ def check_stage3_args(args) -> None:
         raise ProxyInputError(f'--mask-rcnn-base: {e}') from None
 
 
-def write_stage3_config(args) -> None:
+def write_stage3_config(args, report: dict) -> None:
     """Write the Mask R-CNN config of the proxy json (see
-    mmboxcaseg/proxy/mask_rcnn_config.py) and say how to train it."""
-    import json
-
+    mmboxcaseg/proxy/mask_rcnn_config.py) with the classes of the run's
+    report and say how to train it."""
     from mmboxcaseg.proxy import ProxyInputError
     from mmboxcaseg.proxy.mask_rcnn_config import (DEFAULT_BASE,
                                                    MaskRCNNConfigError,
                                                    write_mask_rcnn_config)
-    with open(args.ann_file) as f:
-        cats = json.load(f).get('categories') or []
-    classes = [c.get('name', str(c.get('id'))) for c in cats]
     try:
         path = write_mask_rcnn_config(
             args.out,
             args.img_root,
-            classes,
+            report['classes'],
             base=args.mask_rcnn_base or DEFAULT_BASE,
             val_ann_file=args.val_ann_file,
             val_img_root=args.val_img_root)
@@ -223,7 +219,7 @@ def main(argv=None) -> int:
         check_show_dir(args)
         report = generate_proxy_masks(opts)
         if report is not None:  # rank 0 of a finished run
-            write_stage3_config(args)
+            write_stage3_config(args, report)
             if args.show_dir:
                 write_pictures(args)
     except ProxyInputError as e:

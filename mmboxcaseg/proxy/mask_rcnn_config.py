@@ -41,6 +41,12 @@ def shipped_config(rel: str) -> str:
         raise MaskRCNNConfigError(str(e)) from None
 
 
+def class_names(categories: Sequence[dict]) -> list:
+    """The class names of a COCO ``categories`` list, in its order (a
+    category without a name is named by its id)."""
+    return [str(c.get('name', c.get('id'))) for c in categories]
+
+
 def _dir(path: str) -> str:
     return osp.join(osp.abspath(path), '')
 

@@ -21,6 +21,7 @@ from mmboxcaseg.evaluation.metrics.box_mask_metric import (SUMMARY_KEYS,
 from mmboxcaseg.registry import METRICS
 from mmboxcaseg.structures.coco_index import MAX_PIXELS, index_coco
 from .assemble import PartIndex, assemble_output, atomic_write
+from .mask_rcnn_config import class_names
 from .options import ProxyInputError, default_report_path, writing
 from .part_file import PartWriter, part_path, scan_part
 from .report import build_report, format_report
@@ -214,7 +215,10 @@ class ProxyMaskWriter(BoxMaskMetric):
             generator=self.header.get('generator'),
             merge=self.settings.merge,
             drop_thr=self.settings.drop_thr,
-            agreement=self.settings.agreement)
+            agreement=self.settings.agreement,
+            # the written Mask R-CNN config's classes (tools read them here,
+            # not from the input json a second time)
+            classes=class_names(index.data.get('categories') or []))
         report = build_report(
             acc['agreement'],
             acc['ignored'],

@@ -115,6 +115,9 @@ def test_boxes_to_trained_mask_rcnn_without_a_hand_edit(tmp_path, capsys):
     cfg = Config.fromfile(cfg_path)
     assert cfg.classes == ('cat', 'dog')
     assert cfg.val_evaluator.ann_file == str(val)
+    # the classes come from the run's report (the input json is read once)
+    report = json.loads((tmp_path / 'proxy.report.json').read_text())
+    assert report['classes'] == ['cat', 'dog']
 
     train = load_tool('tools/train.py')
     work = tmp_path / 'work'
