@@ -9,25 +9,13 @@ synthetic_root = 'work_dirs/demo_synthetic/data/'
 crop_size = (128, 128)
 test_scale = (160, 160)
 
-box_pipeline = [
-    dict(type='LoadImageOrSkip'),
-    dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='PackBoxCasegInputs'),
-]
-salient_pipeline = [
-    dict(type='LoadImageOrSkip'),
-    dict(type='LoadSalientMask'),
-    dict(type='BoxJitterCrop', shift=0.25, scale_range=(0.5, 1.5)),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackBoxCasegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadBoxImage'),
-    dict(type='BoxCrops', scale=test_scale),
-    dict(type='PackBoxImageInputs'),
-]
+# the coco128 recipe's pipelines at the sizes above
+box_pipeline = _base_.box_pipeline
+box_pipeline[2].scale = crop_size  # Resize
+salient_pipeline = _base_.salient_pipeline
+salient_pipeline[3].scale = crop_size  # Resize
+test_pipeline = _base_.test_pipeline
+test_pipeline[1].scale = test_scale  # BoxCrops
 train_dataloader = dict(
     dataset=dict(datasets=[
         dict(

@@ -21,19 +21,12 @@ model = dict(
         mask_head=dict(num_classes=len(classes))))
 
 # pedestrians are upright: photometric and scale jitter, no vertical flip
-train_pipeline = [
-    # an image that does not decode skips its sample, counted (mmboxcaseg)
-    dict(type='LoadImageOrSkip'),
-    dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.8, 1.2),
-        keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackProxyDetInputs')
-]
+train_pipeline = _base_.train_pipeline
+train_pipeline[2] = dict(  # in place of the fixed Resize
+    type='RandomResize', scale=img_scale, ratio_range=(0.8, 1.2),
+    keep_ratio=True)
+# before PackProxyDetInputs
+train_pipeline.insert(-1, dict(type='PhotoMetricDistortion'))
 train_dataloader = dict(
     dataset=dict(
         ann_file=train_ann_file,
@@ -57,15 +50,10 @@ test_evaluator = val_evaluator
 
 # validate every third of the schedule: the log shows how AP grows
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 3)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_iters,
-        by_epoch=False,
-        milestones=[int(max_iters * 0.75), int(max_iters * 0.9)],
-        gamma=0.1)
-]
+# a 100-iteration warm-up, then steps at 75 % and 90 % of max_iters
+param_scheduler = _base_.param_scheduler  # [LinearLR, MultiStepLR]
+param_scheduler[0].end = 100
+param_scheduler[1].update(
+    end=max_iters, milestones=[int(max_iters * 0.75), int(max_iters * 0.9)])
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 default_hooks = dict(checkpoint=dict(interval=max_iters))

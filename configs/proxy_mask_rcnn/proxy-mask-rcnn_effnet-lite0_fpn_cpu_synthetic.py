@@ -18,23 +18,11 @@ model = dict(
         bbox_head=dict(num_classes=len(classes)),
         mask_head=dict(num_classes=len(classes))))
 
-train_pipeline = [
-    # an image that does not decode skips its sample, counted (mmboxcaseg)
-    dict(type='LoadImageOrSkip'),
-    dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackProxyDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+# the coco128 pipelines at img_scale
+train_pipeline = _base_.train_pipeline
+train_pipeline[2].scale = img_scale  # Resize
+test_pipeline = _base_.test_pipeline
+test_pipeline[1].scale = img_scale  # Resize
 train_dataloader = dict(
     dataset=dict(
         metainfo=metainfo,
@@ -53,15 +41,8 @@ val_evaluator = dict(
     ann_file=synthetic_root + 'scenes/annotations_val.json')
 test_evaluator = val_evaluator
 
+# the coco128 schedule at max_iters, its step at 80 % of it
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_iters,
-        by_epoch=False,
-        milestones=[int(max_iters * 0.8)],
-        gamma=0.1)
-]
+param_scheduler = _base_.param_scheduler  # [LinearLR, MultiStepLR]
+param_scheduler[1].update(end=max_iters, milestones=[int(max_iters * 0.8)])
 default_hooks = dict(checkpoint=dict(interval=max_iters))

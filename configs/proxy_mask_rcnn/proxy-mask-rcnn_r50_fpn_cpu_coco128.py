@@ -39,14 +39,9 @@ model = dict(
         rcnn=dict(sampler=dict(num=128))),
     test_cfg=dict(rpn=dict(max_per_img=300)))
 
-train_pipeline = [
-    # an image that does not decode skips its sample, counted (mmboxcaseg)
-    dict(type='LoadImageOrSkip'),
-    dict(type='LoadProxyAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackProxyDetInputs')
-]
+# the R-50 1x config's train pipeline at img_scale
+train_pipeline = _base_.train_pipeline
+train_pipeline[2].scale = img_scale  # Resize
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),

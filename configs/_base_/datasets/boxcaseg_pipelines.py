@@ -1,5 +1,7 @@
 # Pipelines of the class-agnostic segmentor (BoxCaseg Sec. 3.2.2), at the
-# paper's sizes. Sizes are (w, h).
+# paper's sizes, and the loaders and the metric every data set of it uses. A
+# child adds its box and salient sets to the ConcatDataset and points the
+# evaluation set at its boxes and GT masks. Sizes are (w, h).
 crop_size = (288, 288)  # training crops of both sources
 salient_scale = (320, 320)  # salient images: resize, then random crop
 test_scale = (320, 320)  # tight box crops at evaluation / proxy inference
@@ -29,3 +31,24 @@ test_pipeline = [
     dict(type='BoxCrops', scale=test_scale),
     dict(type='PackBoxImageInputs'),
 ]
+
+# 16 images per GPU (the paper: 2 GPUs x 16)
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='ConcatDataset', ignore_keys=['classes', 'cat_ids']))
+# every box of an image, tight crops (test_pipeline), scored against its GT
+# masks
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=4,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='BoxImageDataset', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='BoxMaskMetric')
+test_evaluator = val_evaluator

