@@ -47,6 +47,10 @@ def _bad_dataset(root):
             'bbox': bbox
         }
 
+    def without(entry, key):
+        """``entry`` less ``key``: an item that misses a required field."""
+        return {k: v for k, v in entry.items() if k != key}
+
     coco = {
         'categories': [{
             'id': 1,
@@ -57,24 +61,12 @@ def _bad_dataset(root):
             image(4, 'missing.png', 10, 10),
             image(5, 'garbage.png', 10, 10),
             image(6, 'wrongsize.png', 10, 10),
-            {
-                'id': 7,
-                'file_name': 'a.png',
-                'width': 16
-            },  # no height
-            {
-                'file_name': 'a.png',
-                'height': 12,
-                'width': 16
-            },  # no id
+            without(image(7, 'a.png', 12, 16), 'height'),
+            without(image(0, 'a.png', 12, 16), 'id'),
             image(8, 'a.png', 12, 16),
         ],
         'annotations': [
-            {
-                'id': 20,
-                'image_id': 1,
-                'category_id': 1
-            },  # no bbox
+            without(box(20, 1, None), 'bbox'),
             box(21, 1, [1, 1, float('nan'), 2]),
             box(22, 1, [1, 1, 0, 3]),
             box(23, 1, [2, 2, 3, -1]),
@@ -87,16 +79,8 @@ def _bad_dataset(root):
             box(30, 1, 'abc'),
             box(31, 1, [14, 10, 5, 5]),  # partly outside: clipped, kept
             box(32, 1, [1, 1, 4, 4]),
-            {
-                'id': 33,
-                'category_id': 1,
-                'bbox': [1, 1, 4, 4]
-            },  # no image
-            {
-                'id': 34,
-                'image_id': 1,
-                'bbox': [1, 1, 4, 4]
-            },  # no category
+            without(box(33, 1, [1, 1, 4, 4]), 'image_id'),
+            without(box(34, 1, [1, 1, 4, 4]), 'category_id'),
         ],
     }
     ann = root / 'bad.json'

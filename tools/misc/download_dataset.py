@@ -49,35 +49,32 @@ class Archive(NamedTuple):
     md5: Optional[str] = None
 
 
+def _small_set(name: str, about: str, url: str, script: str) -> dict:
+    """A small set: one archive, unpacked into ``downloads/<name>`` and
+    converted by ``script`` into ``<name>/`` at ``--max-side``."""
+    return dict(
+        about=about,
+        archives=[Archive(url, f'downloads/{name}')],
+        convert=[(script, f'{{save}}/downloads/{name}', '--out',
+                  f'{{save}}/{name}', '--max-side', '{max_side}')])
+
+
 # Converter commands: a script in tools/dataset_converters and its
 # arguments; {save} is the save dir, {max_side} the --max-side value.
 DATASETS = {
-    'coco128': dict(
-        about='126 COCO photos, 929 instances (coco128-seg)',
-        archives=[
-            Archive(
-                'https://github.com/ultralytics/assets/releases/download/'
-                'v0.0.0/coco128-seg.zip', 'downloads/coco128')
-        ],
-        convert=[('coco128_seg.py', '{save}/downloads/coco128', '--out',
-                  '{save}/coco128', '--max-side', '{max_side}')]),
-    'pennfudan': dict(
-        about='PennFudan: 170 photos, 423 pedestrians',
-        archives=[
-            Archive('https://www.cis.upenn.edu/~jshi/ped_html/'
-                    'PennFudanPed.zip', 'downloads/pennfudan')
-        ],
-        convert=[('pennfudan.py', '{save}/downloads/pennfudan', '--out',
-                  '{save}/pennfudan', '--max-side', '{max_side}')]),
-    'davis345': dict(
-        about='DAVIS interactive-segmentation set: 345 image + mask pairs',
-        archives=[
-            Archive(
-                'https://github.com/saic-vul/fbrs_interactive_segmentation/'
-                'releases/download/v1.0/DAVIS.zip', 'downloads/davis345')
-        ],
-        convert=[('davis345.py', '{save}/downloads/davis345', '--out',
-                  '{save}/davis345', '--max-side', '{max_side}')]),
+    'coco128': _small_set(
+        'coco128', '126 COCO photos, 929 instances (coco128-seg)',
+        'https://github.com/ultralytics/assets/releases/download/v0.0.0/'
+        'coco128-seg.zip', 'coco128_seg.py'),
+    'pennfudan': _small_set(
+        'pennfudan', 'PennFudan: 170 photos, 423 pedestrians',
+        'https://www.cis.upenn.edu/~jshi/ped_html/PennFudanPed.zip',
+        'pennfudan.py'),
+    'davis345': _small_set(
+        'davis345',
+        'DAVIS interactive-segmentation set: 345 image + mask pairs',
+        'https://github.com/saic-vul/fbrs_interactive_segmentation/'
+        'releases/download/v1.0/DAVIS.zip', 'davis345.py'),
     'sod204': dict(
         about='SOD salient objects: 204 BSDS300 photos + masks',
         archives=[
