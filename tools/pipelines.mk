@@ -4,7 +4,7 @@
 # An output appears only when its step succeeded (a temporary name renamed,
 # or a .done marker touched afterwards): a killed step runs again.
 #
-#   make -j2 e2e e2e-table                      # PennFudan, rows a-e x 3 seeds
+#   make -j2 e2e e2e-table                      # PennFudan, rows a-f x 3 seeds
 #   make -j2 e2e e2e-table ROWS='a c' SEEDS=0 E2E=work_dirs/pf_ac
 #   make -j2 e2e e2e-table SEG_CKPT=work_dirs/pennfudan/iter_2000.pth
 #
@@ -14,13 +14,16 @@
 #   c  BoxCaseg
 #   d  box fill
 #   e  GrabCut
+# and row f: mmdet's BoxInst on the train split's boxes alone (no masks),
+# with the same backbone, input, augmentation and iterations.
 # Work dir layout: segmentor/, proxies/<set>.json (+ .report.json),
-# mask_rcnn_<row>_seed<seed>/ (finished: .done), results.json.
+# mask_rcnn_<row>_seed<seed>/ and boxinst_f_seed<seed>/ (finished: .done),
+# results.json.
 
 PY ?= .venv/bin/python
 MIM ?= $(dir $(PY))mim
 E2E ?= work_dirs/pennfudan_e2e
-ROWS ?= a b c d e
+ROWS ?= a b c d e f
 SEEDS ?= 0 1 2
 
 # the data: COCO jsons with boxes + real masks, image paths relative to
@@ -35,6 +38,7 @@ PRETRAINED ?= checkpoints/efficientnet_lite0_mmboxcaseg.pth
 
 SEG_CONFIG ?= configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_pennfudan-salient.py
 DET_CONFIG ?= configs/proxy_mask_rcnn/proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py
+BOXINST_CONFIG ?= configs/boxinst/boxinst_effnet-lite0_fpn_cpu_pennfudan.py
 # a given segmentor checkpoint replaces the training
 SEG_CKPT ?= $(E2E)/segmentor/segmentor.pth
 # the segmentor trains on the train split's boxes (its masks are never read)
@@ -48,10 +52,12 @@ DET_DATA ?= \
     val_dataloader.dataset.ann_file=$(VAL_ANN) \
     val_dataloader.dataset.data_prefix.img=$(IMG_ROOT)/ \
     val_evaluator.0.ann_file=$(VAL_ANN) val_evaluator.1.ann_file=$(VAL_ANN)
-# extra --cfg-options of the segmentor training, the Mask R-CNN trainings
-# and the BoxCaseg proxies (e.g. PROXY_OPTIONS=model.test_cfg.pred=mixed)
+# extra --cfg-options of the segmentor training, the Mask R-CNN trainings,
+# the BoxInst trainings (by default the Mask R-CNN's) and the BoxCaseg
+# proxies (e.g. PROXY_OPTIONS=model.test_cfg.pred=mixed)
 SEG_OPTIONS ?=
 DET_OPTIONS ?=
+BOXINST_OPTIONS ?= $(DET_OPTIONS)
 PROXY_OPTIONS ?=
 # BoxCaseg proxies refined by GrabCut seeded from the network's
 # probabilities; REFINE= takes them straight from the network
@@ -67,8 +73,17 @@ ANN_b := $(PROXIES)/boxcaseg_merge_drop.json
 ANN_c := $(PROXIES)/boxcaseg.json
 ANN_d := $(PROXIES)/boxfill.json
 ANN_e := $(PROXIES)/grabcut.json
+ANN_f := $(TRAIN_ANN)
+# the detector each row trains (its work dir's prefix), its config and
+# options: Mask R-CNN but for row f
+MODEL_f := boxinst
+model = $(or $(MODEL_$(1)),mask_rcnn)
+CONFIG_mask_rcnn = $(DET_CONFIG)
+CONFIG_boxinst = $(BOXINST_CONFIG)
+OPTIONS_mask_rcnn = $(DET_OPTIONS)
+OPTIONS_boxinst = $(BOXINST_OPTIONS)
 E2E_RUNS := $(foreach r,$(ROWS),$(foreach s,$(SEEDS),\
-    $(E2E)/mask_rcnn_$(r)_seed$(s)/.done))
+    $(E2E)/$(call model,$(r))_$(r)_seed$(s)/.done))
 opts = $(if $(strip $(1)),--cfg-options $(1))
 
 .PHONY: e2e e2e-table demo-run demo-curves
@@ -106,18 +121,18 @@ $(eval $(call proxy_rule,boxcaseg_merge_drop,boxcaseg,--drop-thr 0.95 \
 $(eval $(call proxy_rule,boxfill,boxfill,--no-merge --drop-thr 0))
 $(eval $(call proxy_rule,grabcut,grabcut,--no-merge --drop-thr 0))
 
-# Mask R-CNN of row $(1), seed $(2); its final validation is the last one
-# in its vis_data/scalars.json (tools/analysis_tools/collect_e2e.py)
-define mask_rcnn_rule
-$(E2E)/mask_rcnn_$(1)_seed$(2)/.done: $(ANN_$(1)) | $(PRETRAINED)
+# the detector $(3) of row $(1), seed $(2); its final validation is the last
+# one in its vis_data/scalars.json (tools/analysis_tools/collect_e2e.py)
+define detector_rule
+$(E2E)/$(3)_$(1)_seed$(2)/.done: $(ANN_$(1)) | $(PRETRAINED)
 	rm -f $$@
-	$(RUN) tools/train.py $(DET_CONFIG) --work-dir $$(@D) --cfg-options \
+	$(RUN) tools/train.py $(CONFIG_$(3)) --work-dir $$(@D) --cfg-options \
 	    train_dataloader.dataset.ann_file=$(ANN_$(1)) randomness.seed=$(2) \
-	    $(DET_DATA) $(DET_OPTIONS)
+	    $(DET_DATA) $(OPTIONS_$(3))
 	touch $$@
 endef
 $(foreach r,$(ROWS),$(foreach s,$(SEEDS),\
-    $(eval $(call mask_rcnn_rule,$(r),$(s)))))
+    $(eval $(call detector_rule,$(r),$(s),$(call model,$(r))))))
 
 $(PRETRAINED):
 	$(PY) tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
+from tests.tool_loader import load_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COLLECT = osp.join(ROOT, 'tools/analysis_tools/collect_e2e.py')
 FEW = ('train_cfg.max_iters=2 train_cfg.val_interval=2 '
@@ -112,6 +114,17 @@ def test_dry_run_lists_every_step(tmp_path):
             assert f'train_dataloader.dataset.ann_file={ann} ' in line
             assert f'randomness.seed={seed} ' in line
             assert line.startswith('OMP_NUM_THREADS=1 ')
+    # row f: mmdet's BoxInst on the train split's boxes, same data options
+    boxinst = _calls(out, 'tools/train.py configs/boxinst/')
+    assert len(boxinst) == 2
+    for seed in (0, 1):
+        line, = [ln for ln in boxinst if f'boxinst_f_seed{seed} ' in ln]
+        assert (f'train_dataloader.dataset.ann_file={data}/'
+                'annotations_train.json ') in line
+        assert f'randomness.seed={seed} ' in line
+        assert f'val_evaluator.1.ann_file={data}/annotations_val.json' \
+            in line
+        assert line.startswith('OMP_NUM_THREADS=1 ')
     assert len(_calls(out, 'collect_e2e.py')) == 1
 
     # a given segmentor: no training; REFINE= : the network's masks
@@ -215,6 +228,58 @@ def test_e2e_trains_the_segmentor_for_boxcaseg_rows(tmp_path):
     assert (e2e / 'mask_rcnn_c_seed0' / '.done').is_file()
 
 
+def test_e2e_trains_boxinst_row(tmp_path):
+    """Row (f): mmdet's BoxInst config trains on the boxes (2 iterations),
+    validates, and its boxinst_f_seed0 folder makes the table's row f."""
+    data = _write_pedestrians(tmp_path / 'pf')
+    # a barely trained BoxInst scores below mmdet's threshold (0.05): keep
+    # every detection so that the validation has results to score
+    res = _make('-j2', 'e2e', 'e2e-table', 'ROWS=f', 'SEEDS=0',
+                *_tiny_vars(tmp_path, data),
+                f'BOXINST_OPTIONS={FEW} train_dataloader.batch_size=1 '
+                'model.test_cfg.score_thr=0', timeout=300)
+    assert res.returncode == 0, (res.stdout[-3000:], res.stderr[-3000:])
+    e2e = tmp_path / 'e2e'
+    train, = _calls(res.stdout, 'tools/train.py')
+    assert 'configs/boxinst/boxinst_effnet-lite0_fpn_cpu_pennfudan.py' \
+        in train
+    assert (e2e / 'boxinst_f_seed0' / '.done').is_file()
+    assert not (e2e / 'proxies').exists()
+    results = json.loads((e2e / 'results.json').read_text())
+    f, = results['rows']
+    assert (f['row'], f['seeds']) == ('f', [0])
+    assert f['metrics']['segm AP']['mean'] is not None
+    assert '| f | BoxInst (mmdet, boxes only) | 1 |' in res.stdout
+
+
+def test_boxinst_config_trains_boxes_only():
+    """The BoxInst config loads no masks for training and shares the
+    PennFudan Mask R-CNN's backbone, input, evaluators and schedule."""
+    from mmengine.config import Config
+    cfgs = [Config.fromfile(osp.join(ROOT, p)) for p in (
+        'configs/boxinst/boxinst_effnet-lite0_fpn_cpu_pennfudan.py',
+        'configs/proxy_mask_rcnn/'
+        'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py')]
+    boxinst, mask_rcnn = cfgs
+    assert boxinst.model.type == 'BoxInst'
+    assert boxinst.model.backbone == mask_rcnn.model.backbone
+    assert boxinst.model.neck.out_channels == 64
+    assert boxinst.model.neck.start_level == 1
+    assert boxinst.model.bbox_head.num_classes == 1
+    steps = boxinst.train_dataloader.dataset.pipeline
+    mask_rcnn_steps = mask_rcnn.train_dataloader.dataset.pipeline
+    assert [t.type for t in steps] == [t.type for t in mask_rcnn_steps]
+    load, = [t for t in steps if t.type == 'LoadProxyAnnotations']
+    assert load.with_bbox and not load.with_mask
+    assert steps[2] == mask_rcnn_steps[2]  # RandomResize
+    assert boxinst.train_dataloader.batch_size == 2
+    assert boxinst.val_evaluator == mask_rcnn.val_evaluator
+    assert boxinst.val_dataloader == mask_rcnn.val_dataloader
+    assert boxinst.train_cfg.max_iters == mask_rcnn.train_cfg.max_iters
+    assert boxinst.train_cfg.val_interval == boxinst.train_cfg.max_iters
+    assert boxinst.param_scheduler == mask_rcnn.param_scheduler
+
+
 def _run(work, name, vals, done=True):
     """A training folder with one MMEngine run whose scalars end with the
     validation ``vals`` (fractions, as CocoMetric logs them)."""
@@ -236,10 +301,7 @@ def _vals(segm, ap75, box):
 
 
 def test_collector_table(tmp_path, capsys):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('collect_e2e', COLLECT)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/analysis_tools/collect_e2e.py')
     work = tmp_path / 'e2e'
     _run(work, 'mask_rcnn_a_seed0', _vals(0.30, 0.20, 0.40))
     _run(work, 'mask_rcnn_a_seed1', _vals(0.34, 0.24, 0.40))
@@ -281,6 +343,21 @@ def test_collector_table(tmp_path, capsys):
     assert lines[3].startswith('| c | BoxCaseg | 2 | 16.0 +- 0.0 |')
     assert '| boxfill | 50.9 | 0.6 | all | 100 |' in lines
     assert lines[-1] == 'missing (unfinished): mask_rcnn_c_seed2'
+
+
+def test_collector_reads_boxinst_runs(tmp_path):
+    """A boxinst_<row>_seed<seed> folder is a run like mask_rcnn_<row>_..."""
+    tool = load_tool('tools/analysis_tools/collect_e2e.py')
+    work = tmp_path / 'e2e'
+    _run(work, 'mask_rcnn_a_seed0', _vals(0.30, 0.20, 0.40))
+    _run(work, 'boxinst_f_seed0', _vals(0.15, 0.10, 0.40))
+    _run(work, 'boxinst_f_seed1', _vals(0.9, 0.9, 0.9), done=False)
+    results = tool.collect(str(work))
+    a, f = results['rows']
+    assert (f['row'], f['masks'], f['seeds']) == (
+        'f', 'BoxInst (mmdet, boxes only)', [0])
+    assert f['share_of_a']['segm AP']['share'] == pytest.approx(50.0)
+    assert results['missing'] == ['boxinst_f_seed1']
 
 
 def test_collector_one_line_errors(tmp_path):

@@ -1,7 +1,8 @@
 """The table of an end-to-end work dir (``make e2e-table``).
 
-Reads every finished Mask R-CNN training of ``WORK_DIR`` (the folders
-``mask_rcnn_<row>_seed<seed>`` that ``tools/pipelines.mk`` writes, finished
+Reads every finished detector training of ``WORK_DIR`` (the folders
+``mask_rcnn_<row>_seed<seed>`` and, for mmdet's BoxInst,
+``boxinst_<row>_seed<seed>`` that ``tools/pipelines.mk`` writes, finished
 when they hold ``.done``) and prints one markdown table: per row the mean
 +- sample std over seeds of the final validation's segm AP, AP50, AP75 and
 box AP, the number of seeds, and the row's share of row (a)'s means (segm AP
@@ -30,6 +31,7 @@ ROW_LABELS = {
     'c': 'BoxCaseg',
     'd': 'box fill',
     'e': 'GrabCut',
+    'f': 'BoxInst (mmdet, boxes only)',
 }
 # the table's columns: name -> key of MMEngine's validation scalars
 METRICS = {
@@ -39,7 +41,7 @@ METRICS = {
     'box AP': 'coco/bbox_mAP',
 }
 SHARES = ('segm AP', 'AP75')  # the columns given as a share of row (a)
-RUN_DIR = re.compile(r'^mask_rcnn_([a-z])_seed(\d+)$')
+RUN_DIR = re.compile(r'^(?:mask_rcnn|boxinst)_([a-z])_seed(\d+)$')
 
 
 def last_val(work_dir: str) -> Optional[Dict[str, float]]:

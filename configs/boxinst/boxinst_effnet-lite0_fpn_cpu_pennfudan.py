@@ -1,0 +1,73 @@
+# mmdet's own BoxInst on PennFudan pedestrians, trained on the train split's
+# boxes alone: row (f) of the end-to-end comparison (`make e2e`,
+# tools/pipelines.mk), beside the Proxy Mask R-CNN rows (a)-(e). BoxInst's
+# mask loss needs no masks: a projection term against the boxes and a
+# colour-similarity term that BoxInstDataPreprocessor derives from the image.
+#
+# Everything but the detector is the PennFudan Mask R-CNN's, read from its
+# config so that the rows cannot drift apart: the ImageNet EfficientNet-Lite0
+# backbone and its weights, a 64-wide FPN, the data splits, the train
+# pipeline (input size, augmentation, undecodable images skipped) with
+# `with_mask=False`, the evaluators (CocoMetric bbox + segm, VOCMaskMetric),
+# the iterations, lr schedule and batch 2. The model and the optimizer are
+# mmdet's BoxInst config. Make the backbone weights once:
+#   python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
+#       --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
+_base_ = ['mmdet::boxinst/boxinst_r50_fpn_ms-90k_coco.py']
+
+# Two configs cannot both be bases here (mmengine refuses keys that two bases
+# share, and both define every key), so the Mask R-CNN config is loaded with
+# mmengine's Config, the one import mmengine allows in a text config; names
+# that start with `__` stay out of the loaded config.
+from mmengine import Config as __Config  # noqa: E402
+
+__mask_rcnn = __Config.fromfile(
+    '{{ fileDirname }}/../proxy_mask_rcnn/'
+    'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py')
+
+# our dataset, transforms and metric first, then mmdet's types
+default_scope = __mask_rcnn.default_scope
+
+fpn_channels = __mask_rcnn.fpn_channels
+max_iter = __mask_rcnn.max_iters
+model = dict(
+    backbone=dict(_delete_=True, **__mask_rcnn.model.backbone),
+    # BoxInst's P3-P7 on the same backbone levels and width: P3-P5 from
+    # strides 8-32, P6 / P7 by strided convs on P5
+    neck=dict(
+        in_channels=__mask_rcnn.model.neck.in_channels,
+        out_channels=fpn_channels),
+    bbox_head=dict(
+        num_classes=len(__mask_rcnn.classes),
+        in_channels=fpn_channels,
+        feat_channels=fpn_channels),
+    # mmdet ramps the colour-similarity term in over the first 10000 of its
+    # 90000 iterations: the same share of this schedule, else the term
+    # would never reach full weight
+    mask_head=dict(
+        warmup_iters=max_iter // 9,
+        mask_feature_head=dict(in_channels=fpn_channels)))
+
+data_root = __mask_rcnn.data_root
+# boxes only: the same transforms, no masks loaded
+train_pipeline = [
+    dict(step, with_mask=False) if step.type == 'LoadProxyAnnotations'
+    else step for step in __mask_rcnn.train_pipeline
+]
+train_dataloader = dict(
+    __mask_rcnn.train_dataloader,
+    _delete_=True,
+    dataset=dict(__mask_rcnn.train_dataloader.dataset,
+                 pipeline=train_pipeline))
+test_pipeline = __mask_rcnn.test_pipeline
+val_dataloader = dict(__mask_rcnn.val_dataloader, _delete_=True)
+test_dataloader = val_dataloader
+val_evaluator = __mask_rcnn.val_evaluator
+test_evaluator = val_evaluator
+
+# one validation, at the end: the one the comparison's table reads
+train_cfg = dict(max_iters=max_iter, val_interval=max_iter)
+param_scheduler = __mask_rcnn.param_scheduler
+default_hooks = __mask_rcnn.default_hooks
+log_processor = __mask_rcnn.log_processor
+randomness = __mask_rcnn.randomness
