@@ -51,19 +51,12 @@ class BoxCasegDataPreprocessor(ImgDataPreprocessor):
     def __init__(self,
                  mean: Optional[Sequence[float]] = (123.675, 116.28, 103.53),
                  std: Optional[Sequence[float]] = (58.395, 57.12, 57.375),
-                 pad_size_divisor: int = 1,
-                 pad_value: float = 0,
                  bgr_to_rgb: bool = True,
-                 rgb_to_bgr: bool = False,
-                 non_blocking: Optional[bool] = False) -> None:
-        super().__init__(
-            mean=mean,
-            std=std,
-            pad_size_divisor=pad_size_divisor,
-            pad_value=pad_value,
-            bgr_to_rgb=bgr_to_rgb,
-            rgb_to_bgr=rgb_to_bgr,
-            non_blocking=non_blocking)
+                 **kwargs) -> None:
+        # ImageNet statistics in RGB order by default; the other arguments
+        # (pad_size_divisor, pad_value, rgb_to_bgr, non_blocking) keep
+        # ImgDataPreprocessor's defaults
+        super().__init__(mean=mean, std=std, bgr_to_rgb=bgr_to_rgb, **kwargs)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Normalise ``data['inputs']``, align labels to the padded size.
