@@ -1,18 +1,9 @@
 # The CPU recipe of boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py with
-# PennFudan's train-split boxes (data/pennfudan, 339 pedestrians)
-# as the box set; validation predicts every box of the set (423) and scores
-# the masks against its GT masks, which training never sees.
+# PennFudan's train-split boxes as the box set (pennfudan_salient.py);
+# validation scores the masks of every PennFudan box against its GT masks.
 # `make e2e` (tools/pipelines.mk) trains this segmentor.
-_base_ = ['./boxcaseg_effnet-lite0_1xb16-cpu_coco128-salient.py']
-
-data_root = 'data/pennfudan/'
-box_set = dict(
-    type='BoxCropDataset',
-    data_root=data_root,
-    ann_file='annotations_train.json',  # boxes only: masks are never read
-    pipeline=_base_.box_pipeline)
-train_dataloader = dict(dataset=dict(datasets=[box_set] +
-                                     _base_.salient_sets))
-val_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='annotations_all.json'))
-test_dataloader = val_dataloader
+_base_ = [
+    '../_base_/models/boxcaseg_effnet_lite0_cpu.py',
+    '../_base_/datasets/pennfudan_salient.py',
+    '../_base_/schedules/poly_cpu-2k.py'
+]
