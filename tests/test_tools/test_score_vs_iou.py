@@ -51,3 +51,44 @@ def test_not_a_pickle_and_a_missing_file_are_one_line(tmp_path):
         msg = str(info.value.code)
         assert msg.startswith('error: ') and str(path) in msg
         assert '\n' not in msg
+
+
+def _rle(rows, cols, shape=(8, 8)):
+    import numpy as np
+    from pycocotools import mask as mask_utils
+    m = np.zeros(shape, dtype=np.uint8)
+    m[rows, cols] = 1
+    return mask_utils.encode(np.asfortranarray(m))
+
+
+def test_versus_ranks_by_the_iou_with_another_settings_masks(tmp_path,
+                                                             capsys):
+    """Hand-made masks: instance k's mask is the 8x8 rows 0..3, columns
+    0..3; in the other file it keeps k + 1 of those 4 rows (IoU (k+1)/4,
+    rising with k, as the true IoUs do): Spearman 1.0; score x IoU is
+    then rank-equal too (scores rise as well)."""
+    ones = [
+        dict(id=k, score=0.1 * (k + 1), gt_iou=0.2 * (k + 1), skip=None,
+             segmentation=_rle(slice(0, 4), slice(0, 4))) for k in range(4)
+    ]
+    others = [
+        dict(id=k, score=0.5, gt_iou=None, skip=None,
+             segmentation=_rle(slice(0, k + 1), slice(0, 4)))
+        for k in range(4)
+    ]
+    tool = load_tool(TOOL)
+    assert list(tool.agreement(ones, others, 'b.pkl')) == [
+        0.25, 0.5, 0.75, 1.0
+    ]
+    a, b = tmp_path / 'a.pkl', tmp_path / 'b.pkl'
+    a.write_bytes(pickle.dumps(ones))
+    b.write_bytes(pickle.dumps(others))
+    assert tool.main([str(a), '--versus', str(b)]) == 0
+    assert (f'versus {b}: Spearman of the IoU with its mask = 1.000; of '
+            'score x that IoU = 1.000') in capsys.readouterr().out
+    # another file's boxes: one line naming the file and the id
+    b.write_bytes(pickle.dumps(others[:2]))
+    with pytest.raises(SystemExit) as info:
+        tool.main([str(a), '--versus', str(b)])
+    msg = str(info.value.code)
+    assert str(b) in msg and 'annotation id 2' in msg and '\n' not in msg

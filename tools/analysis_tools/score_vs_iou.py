@@ -7,6 +7,11 @@ and the mean true IoU of each score quartile::
     python tools/test.py CONFIG CKPT --out work_dirs/scores.pkl
     python tools/analysis_tools/score_vs_iou.py work_dirs/scores.pkl
 
+``--versus B.pkl ...`` (the same boxes under another test setting, e.g.
+``model.test_cfg.pred=mixed``) also ranks by measures that need no
+training: each mask's IoU with the same box's mask in ``B`` (how much the
+model's settings disagree), and the score times that IoU.
+
 The file is read with an allow-list (``mmboxcaseg.utils.safe_pickle``): a
 ``.pkl`` that would run code is refused.
 """
@@ -19,19 +24,49 @@ from mmboxcaseg.utils import UserError, exit_on_user_error
 from mmboxcaseg.utils.safe_pickle import load_results
 
 
+def read_instances(path: str) -> list:
+    """The instances of a tools/test.py ``--out`` file (allow-list read)."""
+    instances = load_results(path)
+    if not isinstance(instances, list) or not all(
+            isinstance(d, dict) and 'score' in d for d in instances):
+        raise UserError(f'{path} is not a list of instances with '
+                        'scores (the --out file of tools/test.py)')
+    return instances
+
+
+def agreement(instances: list, others: list, path: str) -> np.ndarray:
+    """IoU of each instance's mask with the mask of the same annotation id
+    in ``others``; (n,) float64. An instance missing there is an error."""
+    from pycocotools import mask as mask_utils
+    by_id = {d.get('id'): d for d in others}
+    out = np.zeros(len(instances))
+    for k, d in enumerate(instances):
+        o = by_id.get(d.get('id'))
+        if o is None or o.get('segmentation') is None:
+            raise UserError(f'{path}: no mask for annotation id '
+                            f'{d.get("id")} (not the same boxes?)')
+        out[k] = mask_utils.iou([d['segmentation']], [o['segmentation']],
+                                [0])[0, 0]
+    return out
+
+
 @exit_on_user_error
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('pkl', help='the --out file of tools/test.py')
+    p.add_argument(
+        '--versus',
+        nargs='+',
+        default=[],
+        metavar='PKL',
+        help='--out files of the same boxes under other test settings')
     args = p.parse_args(argv)
     from scipy.stats import spearmanr
-    instances = load_results(args.pkl)
-    if not isinstance(instances, list) or not all(
-            isinstance(d, dict) and 'score' in d for d in instances):
-        raise UserError(f'{args.pkl} is not a list of instances with '
-                        'scores (the --out file of tools/test.py)')
-    pairs = np.array([(d['score'], d['gt_iou']) for d in instances
-                      if d.get('gt_iou') is not None and d.get('skip') is None])
+    instances = [
+        d for d in read_instances(args.pkl)
+        if d.get('gt_iou') is not None and d.get('skip') is None
+    ]
+    pairs = np.array([(d['score'], d['gt_iou']) for d in instances])
     if len(pairs) < 3:
         print(f'error: {args.pkl} has {len(pairs)} scored instances',
               file=sys.stderr)
@@ -39,6 +74,12 @@ def main(argv=None) -> int:
     rho = spearmanr(pairs[:, 0], pairs[:, 1]).statistic
     print(f'{len(pairs)} instances: Spearman rank correlation of score and '
           f'true IoU = {rho:.3f}')
+    for other in args.versus:
+        agree = agreement(instances, read_instances(other), other)
+        rho = spearmanr(agree, pairs[:, 1]).statistic
+        both = spearmanr(agree * pairs[:, 0], pairs[:, 1]).statistic
+        print(f'versus {other}: Spearman of the IoU with its mask = '
+              f'{rho:.3f}; of score x that IoU = {both:.3f}')
     edges = np.quantile(pairs[:, 0], [0, 0.25, 0.5, 0.75, 1])
     bins = np.clip(np.searchsorted(edges, pairs[:, 0], side='right') - 1, 0,
                    3)
