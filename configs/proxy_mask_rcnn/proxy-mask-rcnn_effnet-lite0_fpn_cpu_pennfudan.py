@@ -12,7 +12,7 @@ data_root = 'data/pennfudan/'
 train_ann_file = data_root + 'annotations_train.json'  # or a proxy json
 val_ann_file = data_root + 'annotations_val.json'
 classes = ('pedestrian', )
-max_iters = 600  # batch 2: ~9 passes over the 136 training images
+max_iters = 1200  # batch 2: ~18 passes over the 136 training images
 img_scale = (480, 480)  # longer side: the images' own size (at most 480)
 
 model = dict(
