@@ -42,7 +42,8 @@ def parse_args(argv=None):
         '--refine',
         action='store_true',
         help="refine boxcaseg's masks by GrabCut seeded from the network's "
-        'probabilities (model.test_cfg.refine=dict(type="GrabCutRefine"))')
+        'probabilities, decided per box (model.test_cfg.refine=dict('
+        'type="GrabCutRefine"); the CPU configs set it already)')
     p.add_argument(
         '--cfg-options',
         nargs='+',

@@ -259,8 +259,9 @@ class BoxCasegInferencer(BaseInferencer):
         weights (str, optional): checkpoint.
         device (str, optional): ``'cpu'``, ``'cuda:0'``... (default: cuda
             when available).
-        refine (bool, optional): switch GrabCut refinement on / off
-            (default: the config's ``model.test_cfg.refine``).
+        refine (bool, optional): switch GrabCut refinement on (decided per
+            box, ``GrabCutRefine``'s defaults) / off (default: the config's
+            ``model.test_cfg.refine``; the CPU configs refine).
         show_progress (bool): a progress bar over the images.
         chunk_size (int): boxes of an image cropped, predicted and turned
             into masks together (the network sees ``test_cfg.max_crops`` at
@@ -280,9 +281,10 @@ class BoxCasegInferencer(BaseInferencer):
     that are not 4 numbers), ``masks`` (``(N, H, W)`` bool, or a list of
     COCO RLEs with ``mask_format='rle'``, the choice for many boxes: an
     array of more than ``MAX_MASK_ARRAY_BYTES`` is refused),
-    ``scores`` (``(N,)``: the mean certainty ``|2p - 1|`` of the network
-    over the box, 0 for a skipped box; see docs/model_zoo.md for how it
-    ranks masks), ``skipped`` (``(N,)`` reason or None: one of
+    ``scores`` (``(N,)``: a quality head's predicted IoU of the mask where
+    the model has one, else the mean certainty ``|2p - 1|`` of the network
+    over the box; 0 for a skipped box; see docs/model_zoo.md for how they
+    rank masks), ``skipped`` (``(N,)`` reason or None: one of
     ``SKIP_REASONS``, or ``'crowd'`` for a json's crowd annotation) and
     with ``return_logits`` the crop-resolution ``logits`` of the boxes
     not skipped. ``out_dir`` writes ``preds/<name>.json`` and

@@ -30,8 +30,12 @@ def test_config_loads(path):
         assert cfg.model.type == 'BoxCaseg'
         assert cfg.param_scheduler[0].type == 'PolyLR'
         assert cfg.param_scheduler[0].power == 0.9
-        assert cfg.optim_wrapper.optimizer.momentum == 0.9
-        assert cfg.optim_wrapper.optimizer.weight_decay == 1e-4
+        optimizer = cfg.optim_wrapper.optimizer
+        if cfg.model.get('frozen_segmentor'):  # a quality head alone
+            assert optimizer.type == 'AdamW' and cfg.load_from
+        else:
+            assert optimizer.momentum == 0.9
+            assert optimizer.weight_decay == 1e-4
 
 
 def test_paper_settings():
@@ -142,3 +146,35 @@ def test_longer_schedule_changes_only_the_length(data):
     assert cfg.train_dataloader == one.train_dataloader
     assert cfg.optim_wrapper == one.optim_wrapper
     assert cfg.param_scheduler == one.param_scheduler
+
+
+def test_quality_config_trains_the_head_alone_on_salient_crops(tmp_path):
+    """The quality head's config: salient crops only, at the test size,
+    through mmdet's MultiImageMixDataset (PasteOccluder's second image);
+    a train step moves nothing but the quality head."""
+    from mmengine.optim import build_optim_wrapper
+
+    from mmboxcaseg.registry import MODELS
+    cfg = Config.fromfile(CPU[:-3] + '_quality.py')
+    sal_root = write_salient(tmp_path / 'sal', [f'{i:03d}' for i in range(6)])
+    sets = cfg.train_dataloader.dataset.dataset.datasets
+    cfg.train_dataloader.dataset.dataset.datasets = [sets[0]]
+    sets[0].update(data_root=sal_root)
+    cfg.train_dataloader.update(
+        batch_size=4, num_workers=0, persistent_workers=False)
+    init_default_scope('mmboxcaseg')
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=1234)
+    batch = next(iter(loader))
+    w, h = cfg.test_scale
+    assert [s.source for s in batch['data_samples']] == ['salient'] * 4
+    assert all(x.shape == (3, h, w) for x in batch['inputs'])
+    cfg.model.backbone.init_cfg = None  # no ImageNet weights in tests
+    model = MODELS.build(cfg.model)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    losses = model.train_step(batch, optim)
+    assert set(losses) == {'loss', 'loss_quality'}
+    changed = {k.split('.')[0] for k, v in model.state_dict().items()
+               if not torch.equal(v, before[k])}
+    assert changed == {'quality_head'}

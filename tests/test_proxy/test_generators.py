@@ -115,9 +115,12 @@ def test_boxcaseg_refine_needs_no_pipeline_change(tmp_path, tiny_boxcaseg):
     cfg, ckpt = tiny_boxcaseg
     plain = run(ann, imgs, tmp_path / 'p.json', generator='boxcaseg',
                 config=cfg, checkpoint=ckpt, merge=False, drop_thr=0.0)
+    # every box refined (the gates at 0: the boxes here are small)
+    every = {'model.test_cfg.refine':
+             dict(type='GrabCutRefine', min_size=0, min_agreement=0)}
     refined = run(ann, imgs, tmp_path / 'r.json', generator='boxcaseg',
                   config=cfg, checkpoint=ckpt, merge=False, drop_thr=0.0,
-                  refine=True)
+                  refine=True, cfg_options=every)
     assert plain['processed'] == refined['processed'] == 5
     a = json.loads((tmp_path / 'p.json').read_text())['annotations']
     b = json.loads((tmp_path / 'r.json').read_text())['annotations']
@@ -125,6 +128,14 @@ def test_boxcaseg_refine_needs_no_pipeline_change(tmp_path, tiny_boxcaseg):
                and not np.array_equal(decode(x['segmentation']),
                                      decode(y['segmentation']))]
     assert changed  # GrabCut moved some masks
+    # --refine's default decides per box: boxes below 32 px keep the
+    # network's masks, and the report counts them
+    gated = run(ann, imgs, tmp_path / 'g.json', generator='boxcaseg',
+                config=cfg, checkpoint=ckpt, merge=False, drop_thr=0.0,
+                refine=True)
+    assert gated['notes']['refine_small'] == 5
+    g = json.loads((tmp_path / 'g.json').read_text())['annotations']
+    assert [x['segmentation'] for x in g] == [x['segmentation'] for x in a]
     with pytest.raises(ProxyInputError, match='--refine'):
         run(ann, imgs, tmp_path / 'x.json', generator='boxfill', refine=True)
 

@@ -25,11 +25,12 @@ salient_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackBoxCasegInputs'),
 ]
-# evaluation: the tight box (no context), resized; GT mask of the instance
+# evaluation: the tight box (no context), resized; GT mask of the instance;
+# the image rides along for a GrabCut refinement (model.test_cfg.refine)
 test_pipeline = [
     dict(type='LoadBoxImage'),
     dict(type='BoxCrops', scale=test_scale),
-    dict(type='PackBoxImageInputs'),
+    dict(type='PackBoxImageInputs', keep_image=True),
 ]
 
 # 16 images per GPU (the paper: 2 GPUs x 16)

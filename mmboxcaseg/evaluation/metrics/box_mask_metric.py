@@ -77,7 +77,10 @@ class RecordPool:
 
 @METRICS.register_module()
 class BoxMaskMetric(BaseMetric):
-    """``mIoU*``, ``mIoU`` and ``IoU@25/50/70/75`` of per-instance masks.
+    """``mIoU*``, ``mIoU`` and ``IoU@25/50/70/75`` of per-instance masks,
+    and ``score_rho``: Spearman's rank correlation of the masks' scores with
+    their IoU (how well the scores tell which masks are wrong; absent where
+    the scores or the IoUs are all equal).
 
     Instances without a usable GT mask, and skipped ones, are counted but
     not scored. Results are percentages, logged as a table.
@@ -132,6 +135,7 @@ class BoxMaskMetric(BaseMetric):
         """Keep what the summary needs (one item per image)."""
         item = dict(
             gt_iou=[r['gt_iou'] for r in records],
+            score=[r['score'] for r in records],
             category_id=[r['category_id'] for r in records],
             skip=[r['skip'] for r in records],
             ignored=[r['mask_ignored'] for r in records],
@@ -181,13 +185,22 @@ class BoxMaskMetric(BaseMetric):
                 [f'{summary[k]:.2f}' for k in SUMMARY_KEYS] +
                 [str(summary['instances'])]]
         metrics = {k: float(summary[k]) for k in SUMMARY_KEYS}
+        # how well the masks' scores rank them by their true IoU
+        scores = np.array(
+            [s for r in results for s in r['score']], dtype=np.float64)[has]
+        if len(ious_a) > 1 and np.ptp(scores) > 0 and np.ptp(ious_a) > 0:
+            from scipy.stats import spearmanr
+            metrics['score_rho'] = float(spearmanr(scores, ious_a).statistic)
+            rows[0].append('score rho')
+            rows[1].append(f'{metrics["score_rho"]:.3f}')
         keep = has & np.array(kept, dtype=bool)
         if self.settings.drop_thr > 0 and keep.any():
             all_ious = np.array([np.nan if v is None else v for v in ious])
             kept_summary = summarize_instance_ious(
                 all_ious[keep], np.array([str(c) for c in cats])[keep])
             rows.append([f'{kept_summary[k]:.2f}' for k in SUMMARY_KEYS] +
-                        [f'{kept_summary["instances"]} kept'])
+                        [f'{kept_summary["instances"]} kept'] +
+                        [''] * (len(rows[0]) - len(SUMMARY_KEYS) - 1))
             metrics.update({f'kept/{k}': kept_summary[k]
                             for k in SUMMARY_KEYS})
         table = AsciiTable(rows, 'box-to-mask IoU').table

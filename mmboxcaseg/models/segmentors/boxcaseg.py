@@ -23,6 +23,7 @@ from torch import Tensor
 from mmboxcaseg.registry import MODELS
 from mmboxcaseg.structures import SOURCES
 from ..data_preprocessors import stack_gt_labels
+from ..heads import mask_iou_targets
 from ..losses import resize_logits_to
 
 PRED_CHOICES = ('mixed', 'weak', 'salient', 'transferred', 'all')
@@ -80,6 +81,15 @@ class BoxCaseg(BaseModel):
             ``mask_thr`` (0.5) and ``refine`` (None, or e.g.
             ``dict(type='GrabCutRefine')``, not in the paper): how the
             probabilities become masks (:func:`region_masks`).
+        quality_head (dict, optional): not in the paper: a
+            :class:`MaskQualityHead` that predicts each crop's mask IoU
+            (the masks' ``score``), learnt on salient samples from the weak
+            head's masks (``loss_quality``). Defaults to None (scores are
+            the mean certainty, :func:`mask_scores`).
+        frozen_segmentor (bool): train the quality head alone: every other
+            module stays in eval mode with frozen weights and only
+            ``loss_quality`` is computed (a quality head for a trained
+            segmentor, loaded by ``load_from``). Defaults to False.
         channels_last (bool): feed the backbone its images in the
             ``torch.channels_last`` (NHWC) memory layout, so every
             convolution runs in it: the same function, a layout oneDNN's CPU
@@ -104,6 +114,8 @@ class BoxCaseg(BaseModel):
                  pixel_loss: dict = dict(type='PixelBCELoss', loss_weight=1.0),
                  color_pairwise_loss: Optional[dict] = None,
                  color_pairwise_on: Sequence[str] = ('weak', ),
+                 quality_head: Optional[dict] = None,
+                 frozen_segmentor: bool = False,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  channels_last: bool = False,
@@ -140,6 +152,19 @@ class BoxCaseg(BaseModel):
         self.color_pairwise_loss = MODELS.build(color_pairwise_loss) \
             if color_pairwise_loss is not None else None
         self.color_pairwise_on = tuple(color_pairwise_on)
+        self.quality_head = MODELS.build(quality_head) \
+            if quality_head is not None else None
+        if self.quality_head is not None and self.weak_head is None:
+            raise ValueError('quality_head learns the weak head\'s masks: '
+                             'it needs a weak_head')
+        self.frozen_segmentor = bool(frozen_segmentor)
+        if self.frozen_segmentor:
+            if self.quality_head is None:
+                raise ValueError('frozen_segmentor=True trains the quality '
+                                 'head alone: give a quality_head')
+            for name, module in self.named_children():
+                if name not in ('quality_head', 'data_preprocessor'):
+                    module.requires_grad_(False)
         for name in (self.color_pairwise_on
                      if self.color_pairwise_loss is not None else ()):
             if name not in ('weak', 'mixed'):
@@ -182,6 +207,16 @@ class BoxCaseg(BaseModel):
                 logger='current',
                 level=logging.WARNING)
         super().init_weights()
+
+    def train(self, mode: bool = True) -> 'BoxCaseg':
+        """As ``nn.Module.train``; a frozen segmentor stays in eval mode
+        (its BN statistics too), only the quality head trains."""
+        super().train(mode)
+        if mode and self.frozen_segmentor:
+            for name, module in self.named_children():
+                if name != 'quality_head':
+                    module.eval()
+        return self
 
     # ------------------------------------------------------------ helpers
     @property
@@ -298,6 +333,12 @@ class BoxCaseg(BaseModel):
             raise ValueError('BoxCaseg.loss needs one data sample per image')
         labels = stack_gt_labels(data_samples).to(inputs.device).float()
         label_size = labels.shape[-2:]
+        if self.frozen_segmentor:
+            with torch.no_grad():
+                feat = self.extract_feat(inputs)
+                weak = self.weak_head(feat)
+            return dict(loss_quality=self._quality_loss(
+                feat, weak, labels, data_samples))
         feat = self.extract_feat(inputs)
         losses = dict()
         native = dict()  # logits at the heads' resolution
@@ -323,7 +364,25 @@ class BoxCaseg(BaseModel):
                                                '_' + name)
                 losses[key] = self.color_pairwise_loss(
                     native[name], rgb, boxes)
+        if self.quality_head is not None:
+            losses['loss_quality'] = self._quality_loss(
+                feat, native['weak'], labels, data_samples)
         return losses
+
+    def _quality_loss(self, feat: Tensor, weak: Tensor, labels: Tensor,
+                      data_samples) -> Tensor:
+        """The quality head's loss on the salient samples: its prediction
+        from ``feat`` / ``weak`` (the weak head's logits at the heads'
+        resolution) against the IoU of the weak head's mask with the
+        sample's mask (:func:`mask_iou_targets`, at the label's size)."""
+        salient = _salient_index(data_samples).to(feat.device)
+        if salient.numel() == 0:
+            return sum(p.sum() * 0 for p in self.quality_head.parameters())
+        feat, weak, labels = feat[salient], weak[salient], labels[salient]
+        targets = mask_iou_targets(
+            resize_logits_to(weak, labels.shape[-2:]), labels,
+            float(self.test_cfg.mask_thr))
+        return self.quality_head.loss(feat, weak, targets)
 
     def _rgb_images(self, inputs: Tensor) -> Tensor:
         """Undo the data preprocessor's normalisation: RGB in [0, 255]."""
@@ -353,7 +412,9 @@ class BoxCaseg(BaseModel):
         Returns:
             list[BaseDataElement]: the samples with ``pred_probs``, float32
             numpy ``(K_i, h, w)``: the sigmoid of the logits chosen by
-            ``test_cfg.pred`` at the crop size, and metainfo ``mask_thr``
+            ``test_cfg.pred`` at the crop size, with a quality head
+            ``pred_quality`` (``(K_i,)``, each mask's predicted IoU, the
+            masks' score), and metainfo ``mask_thr``
             and ``refine`` (``test_cfg``), which tell every consumer how to
             turn them into masks (:func:`region_masks`).
 
@@ -371,7 +432,10 @@ class BoxCaseg(BaseModel):
         start = 0
         for sample in data_samples:
             k = len(sample.regions)
-            sample.pred_probs = self.predict_probs(inputs[start:start + k])
+            sample.pred_probs, quality = self.predict_crops(
+                inputs[start:start + k])
+            if quality is not None:
+                sample.pred_quality = quality
             start += k
             sample.set_metainfo(
                 dict(
@@ -382,14 +446,26 @@ class BoxCaseg(BaseModel):
                              f'{len(data_samples)} images')
         return data_samples
 
-    @torch.no_grad()
     def predict_probs(self, crops: Tensor) -> np.ndarray:
         """``[K, 3, h, w]`` normalised crops -> ``(K, h, w)`` float32
-        probabilities (``test_cfg``: ``pred``, ``flip``, ``max_crops``,
-        ``autocast``). ``crops`` not yet cut (a ``CropBatch``) are loaded
-        ``max_crops`` at a time."""
+        probabilities (:meth:`predict_crops`)."""
+        return self.predict_crops(crops)[0]
+
+    @torch.no_grad()
+    def predict_crops(self, crops: Tensor) -> tuple:
+        """``[K, 3, h, w]`` normalised crops -> ``(K, h, w)`` float32
+        probabilities and, with a quality head, ``(K,)`` float32 predicted
+        IoU of their masks (else None).
+
+        ``test_cfg``: ``pred``, ``flip``, ``max_crops``, ``autocast``.
+        ``crops`` not yet cut (a ``CropBatch``) are loaded ``max_crops`` at
+        a time. With ``flip`` the logits, and the predicted IoU, are the
+        means over the crops and their horizontal flips.
+        """
         h, w = crops.shape[-2:]
         out = np.zeros((len(crops), h, w), dtype=np.float32)
+        quality = None if self.quality_head is None else np.zeros(
+            len(crops), dtype=np.float32)
         step = int(self.test_cfg.get('max_crops', 64))
         dtypes = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
         autocast = self.test_cfg.get('autocast', None)
@@ -397,18 +473,28 @@ class BoxCaseg(BaseModel):
             raise ValueError('test_cfg.autocast must be one of '
                              f'{list(dtypes)}, got {autocast!r}')
         dtype = dtypes[autocast]
+        pred = self.test_cfg.pred
+        views = [False, True] if self.test_cfg.get('flip', False) else [False]
         for lo in range(0, len(crops), step):
             x = crops[lo:lo + step]
             if not isinstance(x, Tensor):
                 x = x.load()  # cut and normalised now (CropBatch)
+            logits, q = 0, 0
             with torch.autocast(
                     x.device.type, dtype=dtype, enabled=dtype is not None):
-                logits = self.predict_logits(x)
-                if self.test_cfg.get('flip', False):
-                    mirrored = self.predict_logits(x.flip(-1)).flip(-1)
-                    logits = (logits + mirrored) / 2
+                for mirror in views:
+                    feat = self.extract_feat(x.flip(-1) if mirror else x)
+                    native = self.head_logits(feat, pred)
+                    view = resize_logits_to(native, x.shape[-2:])
+                    logits = logits + (view.flip(-1) if mirror else view)
+                    if quality is not None:
+                        q = q + self.quality_head.predict(feat, native)
+            logits = logits / len(views)
             out[lo:lo + len(x)] = logits[:, 0].float().sigmoid().cpu().numpy()
-        return out
+            if quality is not None:
+                quality[lo:lo + len(x)] = (q / len(views)).float().cpu(
+                ).numpy()
+        return out, quality
 
 
 def label_box_masks(labels: Tensor) -> Tensor:

@@ -113,8 +113,12 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
 
     Returns:
         tuple: ``masks`` (bool region arrays of the valid boxes),
-        ``scores`` (``(K,)``, :func:`mask_scores`; 1 for final masks) and
-        ``stats`` (Counter: ``refine_fallback``, the model's ``stats``).
+        ``scores`` (``(K,)``: a quality head's predicted IoU
+        ``pred_quality`` where the model has one, else
+        :func:`mask_scores`; 1 for final masks) and
+        ``stats`` (Counter: the boxes a refinement left unrefined,
+        ``refine_small`` / ``refine_disagree`` / ``refine_fallback``
+        (:class:`GrabCutRefine`), and the model's ``stats``).
     """
     stats = Counter(sample.get('stats', None) or {})
     regions = sample['regions']
@@ -139,9 +143,15 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
             refiners[key] = TASK_UTILS.build(dict(refine))
         refiner = refiners[key]
         for k, (region, q) in enumerate(zip(regions, normed)):
-            masks[k], fell_back = refiner(img, region, q, thr)
-            stats['refine_fallback'] += int(fell_back)
-    return masks, mask_scores(raw, masks), stats
+            masks[k], outcome = refiner(img, region, q, thr)
+            if outcome != 'refined':
+                stats['refine_' + outcome] += 1
+    quality = sample.get('pred_quality', None)
+    if quality is not None:
+        scores = np.asarray(quality, dtype=np.float64).reshape(-1)
+    else:
+        scores = mask_scores(raw, masks)
+    return masks, scores, stats
 
 
 def mask_scores(raw: Sequence[np.ndarray],

@@ -93,16 +93,31 @@ def rect_seeds(height: int, width: int) -> np.ndarray:
 
 @TASK_UTILS.register_module()
 class GrabCutRefine:
-    """Refine a box's mask by GrabCut seeded from its probability map.
+    """Refine a box's mask by GrabCut seeded from its probability map,
+    where refinement helps: decided per box.
 
     Seeds inside the box: ``p > fg_thr`` sure foreground, else probably
     foreground where ``p > mask_thr`` (the model's ``test_cfg.mask_thr``,
     passed in with the map, so a mask has one threshold), sure background
     where ``p < bg_thr`` and probably background elsewhere; the window
     around the box (``margin``) is background. So GrabCut redraws only the
-    band where the network hesitates (``bg_thr <= p <= fg_thr``). Where
-    GrabCut cannot run (degenerate box, no seed, OpenCV error) or ends with
-    an empty mask, the thresholded map is kept (``fallback`` tells).
+    band where the network hesitates (``bg_thr <= p <= fg_thr``).
+
+    Not every box gains (docs/model_zoo.md, "Refinement per box"): on
+    small boxes GrabCut's colour models have too few pixels, and where it
+    redraws most of the network's mask it has usually followed the
+    background or a neighbour. So the network's mask ``p > mask_thr`` is
+    kept for a box
+
+    - smaller than ``min_size`` (``sqrt(w * h)`` in image pixels),
+      ``'small'``;
+    - whose refined mask overlaps it by an IoU below ``min_agreement``,
+      ``'disagree'``;
+    - where GrabCut cannot run (degenerate box, no seed, OpenCV error) or
+      ends with an empty mask, ``'fallback'``.
+
+    With both gates at 0 every box is refined (the behaviour before the
+    gates).
 
     Args:
         fg_thr (float): sure-foreground threshold on the normalised map.
@@ -114,6 +129,11 @@ class GrabCutRefine:
         margin (float): window = box enlarged by this share per side.
         iterations (int): GrabCut iterations.
         seed (int): OpenCV RNG seed before every box.
+        min_size (float): boxes below this side (pixels) keep the network's
+            mask. 32: COCO's bound of small objects, the middle of the
+            plateau measured (24-40).
+        min_agreement (float): the refined mask replaces the network's only
+            at this IoU with it or above. 0.7: measured, 0.5-0.7 a plateau.
     """
 
     def __init__(self,
@@ -121,18 +141,24 @@ class GrabCutRefine:
                  bg_thr: float = 0.3,
                  margin: float = 0.25,
                  iterations: int = 3,
-                 seed: int = 0) -> None:
-        if not 0 <= bg_thr <= fg_thr <= 1 or margin < 0 or iterations < 1:
+                 seed: int = 0,
+                 min_size: float = 32,
+                 min_agreement: float = 0.7) -> None:
+        if not 0 <= bg_thr <= fg_thr <= 1 or margin < 0 or iterations < 1 \
+                or min_size < 0 or not 0 <= min_agreement <= 1:
             raise ValueError(
                 'GrabCutRefine needs 0 <= bg_thr <= fg_thr <= 1, '
-                'margin >= 0 and iterations >= 1, got bg_thr='
-                f'{bg_thr}, fg_thr={fg_thr}, '
-                f'margin={margin}, iterations={iterations}')
+                'margin >= 0, iterations >= 1, min_size >= 0 and '
+                f'0 <= min_agreement <= 1, got bg_thr={bg_thr}, '
+                f'fg_thr={fg_thr}, margin={margin}, iterations={iterations}, '
+                f'min_size={min_size}, min_agreement={min_agreement}')
         self.fg_thr = float(fg_thr)
         self.bg_thr = float(bg_thr)
         self.margin = float(margin)
         self.iterations = int(iterations)
         self.seed = int(seed)
+        self.min_size = float(min_size)
+        self.min_agreement = float(min_agreement)
 
     def seeds(self, prob: np.ndarray, mask_thr: float) -> np.ndarray:
         """``cv2.GC_*`` seeds of a region probability map.
@@ -151,22 +177,34 @@ class GrabCutRefine:
                               cv2.GC_PR_BGD))).astype(np.uint8)
 
     def __call__(self, image: np.ndarray, region, prob: np.ndarray,
-                 mask_thr: float) -> Tuple[np.ndarray, bool]:
-        """Refined bool mask of the region, and whether it fell back.
+                 mask_thr: float) -> Tuple[np.ndarray, str]:
+        """The region's bool mask and what happened to it: ``'refined'``,
+        or why the network's mask was kept (``'small'``, ``'disagree'``,
+        ``'fallback'``).
 
-        ``mask_thr`` is the model's ``test_cfg.mask_thr``: the unrefined
+        ``region`` is the box ``x0, y0, x1, y1`` in image pixels,
+        ``prob`` its ``(y1 - y0, x1 - x0)`` normalised probabilities.
+        ``mask_thr`` is the model's ``test_cfg.mask_thr``: the network's
         mask is ``prob > mask_thr``, and it splits probable foreground from
         probable background.
         """
         base = prob > mask_thr
+        x0, y0, x1, y1 = (float(v) for v in region)
+        if (max(x1 - x0, 0) * max(y1 - y0, 0))**0.5 < self.min_size:
+            return base, 'small'
         out = grabcut_region(image, region, self.seeds(prob, mask_thr),
                              self.iterations, self.margin, self.seed)
         if out is None or not out.any():
-            return base, True
-        return out, False
+            return base, 'fallback'
+        union = np.count_nonzero(out | base)
+        if np.count_nonzero(out & base) < self.min_agreement * union:
+            return base, 'disagree'
+        return out, 'refined'
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(fg_thr={self.fg_thr}, '
                 f'bg_thr={self.bg_thr}, '
                 f'margin={self.margin}, '
-                f'iterations={self.iterations})')
+                f'iterations={self.iterations}, '
+                f'min_size={self.min_size}, '
+                f'min_agreement={self.min_agreement})')

@@ -57,13 +57,32 @@ def test_hand_made_ious_class_mean_differs_from_instance_mean():
     res = metric.evaluate(1)
     assert set(res) == {
         f'boxmask/{k}'
-        for k in ('mIoU*', 'mIoU', 'IoU@25', 'IoU@50', 'IoU@70', 'IoU@75')
+        for k in ('mIoU*', 'mIoU', 'IoU@25', 'IoU@50', 'IoU@70', 'IoU@75',
+                  'score_rho')
     }
     assert res['boxmask/mIoU*'] == pytest.approx(100 * (7 / 12) / 2)
     assert res['boxmask/mIoU'] == pytest.approx(100 * (7 / 6) / 3)
     assert res['boxmask/IoU@25'] == pytest.approx(200 / 3)
     assert res['boxmask/IoU@50'] == pytest.approx(100 / 3)  # 0.5 is not > .5
     assert res['boxmask/IoU@70'] == res['boxmask/IoU@75'] == 0
+    # scores 1, 1 (sure maps), 0 (an empty mask) against IoUs 2/3, 1/2, 0:
+    # ranks (2.5, 2.5, 1) and (3, 2, 1), correlation sqrt(3) / 2
+    assert res['boxmask/score_rho'] == pytest.approx(0.75**0.5)
+
+
+def test_score_rho_ranks_a_quality_head_s_predictions():
+    image = _hand_made()[0]
+    image['pred_quality'] = np.array([0.1, 0.9, 0.5, 0.3], np.float32)
+    metric = METRICS.build(dict(type='BoxMaskMetric'))
+    metric.process({}, [image])
+    # (the fourth box has no GT mask) ranks (1, 3, 2) against (3, 2, 1):
+    # 1 - 6 * (4 + 1 + 1) / (3 * 8)
+    assert metric.evaluate(1)['boxmask/score_rho'] == pytest.approx(-0.5)
+    # all scores equal: no ranking to measure, no key
+    image['pred_quality'] = np.full(4, 0.5, np.float32)
+    metric = METRICS.build(dict(type='BoxMaskMetric'))
+    metric.process({}, [image])
+    assert 'boxmask/score_rho' not in metric.evaluate(1)
 
 
 def test_threads_give_the_same_results():

@@ -93,10 +93,17 @@ def test_sample_masks_with_and_without_refinement():
         return (m & truth).sum() / (m | truth).sum()
 
     assert iou(masks[0]) < 0.4
-    grow = dict(type='GrabCutRefine', bg_thr=0)  # every box pixel GrabCut's
+    # every box pixel GrabCut's, whatever the agreement
+    grow = dict(type='GrabCutRefine', bg_thr=0, min_agreement=0)
     refined, _, stats = sample_region_masks(
         _sample(img, probs, region, refine=grow))
-    assert iou(refined[0]) > 0.9 and stats['refine_fallback'] == 0
+    assert iou(refined[0]) > 0.9 and not stats
+    # the same redraw, gated: its IoU with the network's mask is
+    # 144 / (20 * 24) = 0.3 < 0.7, so the network's mask stays
+    gated, _, stats = sample_region_masks(_sample(
+        img, probs, region, refine=dict(grow, min_agreement=0.7)))
+    np.testing.assert_array_equal(gated[0], masks[0])
+    assert stats == {'refine_disagree': 1}
     # deterministic, whatever ran before
     again, _, _ = sample_region_masks(_sample(img, probs, region,
                                               refine=grow))
@@ -107,11 +114,14 @@ def test_sample_masks_with_and_without_refinement():
         _sample(img, probs, region, refine=dict(type='GrabCutRefine')))
     assert stats['refine_fallback'] == 0
     assert kept[0].any() and not kept[0][probs[0] < 0.3].any()
-    # a degenerate box keeps the thresholded map
-    tiny = sample_region_masks(
-        _sample(img, np.ones((1, 2, 2), np.float32),
-                np.array([[0, 0, 1, 9]]), refine=dict(type='GrabCutRefine')))
-    assert tiny[2]['refine_fallback'] == 1 and tiny[0][0].all()
+    # a box below min_size (side sqrt(1 * 9) = 3 px) keeps the thresholded
+    # map, and so does one GrabCut cannot run on (thinner than 2 px)
+    for min_size, outcome in ((32, 'refine_small'), (0, 'refine_fallback')):
+        tiny = sample_region_masks(
+            _sample(img, np.ones((1, 2, 2), np.float32),
+                    np.array([[0, 0, 1, 9]]),
+                    refine=dict(type='GrabCutRefine', min_size=min_size)))
+        assert tiny[2] == {outcome: 1} and tiny[0][0].all()
     with pytest.raises(ValueError, match='keep_image'):
         sample_region_masks(dict(_sample(None, probs, region,
                                          refine=dict(type='GrabCutRefine'))))
@@ -130,6 +140,10 @@ def test_grabcut_refine_seeds():
                               [cv2.GC_PR_BGD, cv2.GC_PR_BGD]]
     with pytest.raises(ValueError, match='fg_thr=0.2'):
         GrabCutRefine(fg_thr=0.2, bg_thr=0.3)
+    with pytest.raises(ValueError, match='min_agreement=1.5'):
+        GrabCutRefine(min_agreement=1.5)
+    with pytest.raises(ValueError, match='min_size=-1'):
+        GrabCutRefine(min_size=-1)
     with pytest.raises(ValueError, match='test_cfg.mask_thr'):
         GrabCutRefine(bg_thr=0.3).seeds(np.zeros((2, 2)), 0.2)
 
@@ -149,8 +163,45 @@ def test_refinement_starts_from_the_model_mask_thr():
     masks = {}
     for thr in (0.4, 0.6):
         masks[thr], _, stats = sample_region_masks(_sample(
-            img, probs, region, refine=dict(type='GrabCutRefine'),
-            thr=thr))
+            img, probs, region,
+            refine=dict(type='GrabCutRefine', min_size=0), thr=thr))
         assert stats['refine_fallback'] == 1
     assert masks[0.4][0][:, 0].tolist() == [False] * 3 + [True] * 5
     assert masks[0.6][0][:, 0].tolist() == [False] * 5 + [True] * 3
+
+
+def test_refinement_is_decided_per_box():
+    """Of one image's boxes, the large one whose refined mask keeps most of
+    the network's is refined; the small one (side below ``min_size``)
+    keeps the network's mask untouched."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 60, (100, 100, 3), dtype=np.uint8)
+    img[20:60, 20:60] = (40, 200, 230)  # a 40 x 40 object
+    img[80:90, 80:90] = (40, 200, 230)  # a 10 x 10 one
+    # the network found each object but two pixels short on every side,
+    # where it hesitates (0.35: probable background for GrabCut, between
+    # bg_thr 0.3 and mask_thr 0.4); the maps are at the large box's size
+    regions = np.array([[18, 18, 62, 62], [78, 78, 92, 92]])
+    p = np.zeros((44, 44), np.float32)
+    p[2:42, 2:42] = 0.35
+    p[4:40, 4:40] = 1.0
+    probs = np.stack([p, p])
+    base, _, _ = sample_region_masks(_sample(img, probs, regions, thr=0.4))
+    masks, _, stats = sample_region_masks(_sample(
+        img, probs, regions, refine=dict(type='GrabCutRefine'), thr=0.4))
+    assert stats == {'refine_small': 1}  # the large box was refined
+    np.testing.assert_array_equal(masks[1], base[1])
+    truth = np.zeros((44, 44), bool)
+    truth[2:42, 2:42] = True
+
+    def iou(m):
+        return (m & truth).sum() / (m | truth).sum()
+
+    # GrabCut grew the mask to the object's edges (IoU with the network's
+    # 36 * 36 / 40 * 40 = 0.81 >= min_agreement)
+    assert iou(base[0]) == pytest.approx(0.81) and iou(masks[0]) > 0.95
+    # with min_size 0 the small box is refined too
+    _, _, stats = sample_region_masks(_sample(
+        img, probs, regions,
+        refine=dict(type='GrabCutRefine', min_size=0), thr=0.4))
+    assert 'refine_small' not in stats
