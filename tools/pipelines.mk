@@ -2,7 +2,12 @@
 # plain tool call whose output make can see, so `make -j2 e2e e2e-table`
 # runs independent steps side by side and a second call skips what finished.
 # An output appears only when its step succeeded (a temporary name renamed,
-# or a .done marker touched afterwards): a killed step runs again.
+# or a .done marker touched afterwards): a killed step runs again. The data
+# (annotations, salient sets, ImageNet weights) are order-only inputs: they
+# must exist, but a data tree copied or downloaded again (new times, same
+# files) reruns nothing; after changing the data, delete the outputs (or
+# use a new E2E folder). A new segmentor checkpoint does remake the proxies,
+# and new proxies the trainings on them.
 #
 #   make -j2 e2e e2e-table                      # PennFudan, rows a-f x 3 seeds
 #   make -j2 e2e e2e-table ROWS='a c' SEEDS=0 E2E=work_dirs/pf_ac
@@ -59,9 +64,6 @@ SEG_OPTIONS ?=
 DET_OPTIONS ?=
 BOXINST_OPTIONS ?= $(DET_OPTIONS)
 PROXY_OPTIONS ?=
-# BoxCaseg proxies refined by GrabCut seeded from the network's
-# probabilities; REFINE= takes them straight from the network
-REFINE ?= --refine
 # non-empty: each proxy set also writes overlays to $(E2E)/overlays/<set>/
 SHOW ?=
 
@@ -95,7 +97,7 @@ e2e-table: e2e
 	$(PY) tools/analysis_tools/collect_e2e.py $(E2E) \
 	    --out $(E2E)/results.json
 
-$(E2E)/segmentor/segmentor.pth: $(TRAIN_ANN) | $(SALIENT_DATA) $(PRETRAINED)
+$(E2E)/segmentor/segmentor.pth: | $(TRAIN_ANN) $(SALIENT_DATA) $(PRETRAINED)
 	$(RUN) tools/train.py $(SEG_CONFIG) --work-dir $(@D) \
 	    $(call opts,$(SEG_DATA) $(SEG_OPTIONS))
 	cp "$$(cat $(@D)/last_checkpoint)" $@.tmp && mv $@.tmp $@
@@ -103,7 +105,7 @@ $(E2E)/segmentor/segmentor.pth: $(TRAIN_ANN) | $(SALIENT_DATA) $(PRETRAINED)
 # proxy set $(1) by generator $(2) with flags $(3), written to a temporary
 # folder; the report moves first, the json (the target) last
 define proxy_rule
-$(PROXIES)/$(1).json: $(TRAIN_ANN) $(if $(filter boxcaseg,$(2)),$(SEG_CKPT))
+$(PROXIES)/$(1).json: $(if $(filter boxcaseg,$(2)),$(SEG_CKPT)) | $(TRAIN_ANN)
 	rm -rf $$@.tmp && mkdir -p $$@.tmp
 	$(RUN) tools/generate_proxy_masks.py --ann-file $(TRAIN_ANN) \
 	    --img-root $(IMG_ROOT) --out $$@.tmp/$(1).json --generator $(2) \
@@ -112,7 +114,10 @@ $(PROXIES)/$(1).json: $(TRAIN_ANN) $(if $(filter boxcaseg,$(2)),$(SEG_CKPT))
 	mv $$@.tmp/$(1).report.json $(PROXIES)/$(1).report.json
 	mv $$@.tmp/$(1).json $$@ && rm -rf $$@.tmp
 endef
-BOXCASEG = --config $(SEG_CONFIG) --checkpoint $(SEG_CKPT) $(REFINE) \
+# the BoxCaseg proxies as the segmentor config's test_cfg makes them (the CPU
+# configs: weak head, GrabCut refinement decided per box;
+# PROXY_OPTIONS=model.test_cfg.refine=None: the network's masks)
+BOXCASEG = --config $(SEG_CONFIG) --checkpoint $(SEG_CKPT) \
     $(call opts,$(PROXY_OPTIONS))
 $(eval $(call proxy_rule,boxcaseg,boxcaseg,--no-merge --drop-thr 0 \
     $(BOXCASEG)))
@@ -124,7 +129,8 @@ $(eval $(call proxy_rule,grabcut,grabcut,--no-merge --drop-thr 0))
 # the detector $(3) of row $(1), seed $(2); its final validation is the last
 # one in its vis_data/scalars.json (tools/analysis_tools/collect_e2e.py)
 define detector_rule
-$(E2E)/$(3)_$(1)_seed$(2)/.done: $(ANN_$(1)) | $(PRETRAINED)
+$(E2E)/$(3)_$(1)_seed$(2)/.done: $(filter-out $(TRAIN_ANN),$(ANN_$(1))) \
+    | $(TRAIN_ANN) $(PRETRAINED)
 	rm -f $$@
 	$(RUN) tools/train.py $(CONFIG_$(3)) --work-dir $$(@D) --cfg-options \
 	    train_dataloader.dataset.ann_file=$(ANN_$(1)) randomness.seed=$(2) \

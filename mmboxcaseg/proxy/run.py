@@ -79,13 +79,15 @@ def _model(opts: ProxyOptions) -> tuple:
     if opts.generator == 'grabcut':
         return dict(type='GrabCutSegmentor'), None
     seg_cfg = Config.fromfile(opts.config)
+    if opts.refine and not seg_cfg.model.get('test_cfg', {}).get('refine'):
+        # --refine: the default refinement, before --cfg-options, which may
+        # tune it (model.test_cfg.refine.min_size=0); a refinement the
+        # config sets keeps its seeds
+        seg_cfg.model.setdefault('test_cfg', {})['refine'] = dict(
+            type='GrabCutRefine')
     if opts.cfg_options:
         seg_cfg.merge_from_dict(opts.cfg_options)
-    model = copy.deepcopy(seg_cfg.model)
-    if opts.refine and not model.get('test_cfg', {}).get('refine'):
-        # a refinement the config (or --cfg-options) sets keeps its seeds
-        model.setdefault('test_cfg', {})['refine'] = dict(type='GrabCutRefine')
-    return model, seg_cfg
+    return copy.deepcopy(seg_cfg.model), seg_cfg
 
 
 def _plain(obj):

@@ -101,7 +101,8 @@ def test_dry_run_lists_every_step(tmp_path):
     for name in ('boxcaseg.json', 'boxfill.json', 'grabcut.json'):
         assert '--no-merge --drop-thr 0 ' in by_set[name] + ' '
     for name in ('boxcaseg.json', 'boxcaseg_merge_drop.json'):
-        assert '--refine' in by_set[name]
+        # the config's refinement (per box), no flag
+        assert '--refine' not in by_set[name]
         assert f'--checkpoint {e2e}/segmentor/segmentor.pth' in by_set[name]
     det = _calls(out, 'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py')
     assert len(det) == 10
@@ -127,15 +128,17 @@ def test_dry_run_lists_every_step(tmp_path):
         assert line.startswith('OMP_NUM_THREADS=1 ')
     assert len(_calls(out, 'collect_e2e.py')) == 1
 
-    # a given segmentor: no training; REFINE= : the network's masks
+    # a given segmentor: no training; the network's masks by PROXY_OPTIONS
     ckpt = tmp_path / 'seg.pth'
     ckpt.write_bytes(b'')
     res = _make('-n', 'e2e', 'ROWS=c', 'SEEDS=0', f'SEG_CKPT={ckpt}',
-                'REFINE=', *_tiny_vars(tmp_path, data))
+                'PROXY_OPTIONS=model.test_cfg.refine=None',
+                *_tiny_vars(tmp_path, data))
     assert res.returncode == 0, res.stderr
     assert not _calls(res.stdout, 'tools/train.py configs/boxcaseg/')
     proxy, = _calls(res.stdout, 'tools/generate_proxy_masks.py')
-    assert f'--checkpoint {ckpt}' in proxy and '--refine' not in proxy
+    assert f'--checkpoint {ckpt}' in proxy
+    assert '--cfg-options model.test_cfg.refine=None' in proxy
 
 
 def test_dry_run_of_the_demo(tmp_path):
@@ -177,7 +180,11 @@ def test_e2e_builds_skips_and_rebuilds(tmp_path):
     assert [p['set'] for p in results['proxies']] == ['boxfill']
     assert '| a | real masks (fully supervised) | 1 |' in first.stdout
 
-    # everything is up to date: nothing runs, the table prints again
+    # everything is up to date: nothing runs, the table prints again; a
+    # data tree copied again (newer times, same files) changes nothing
+    later = os.stat(e2e / 'results.json').st_mtime + 100
+    for split in ('train', 'val'):
+        os.utime(osp.join(data, f'annotations_{split}.json'), (later, later))
     assert _make('-q', 'e2e', *tiny).returncode == 0
     second = _make('-j2', 'e2e', 'e2e-table', *tiny)
     assert second.returncode == 0, second.stderr[-3000:]

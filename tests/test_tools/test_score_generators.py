@@ -64,6 +64,27 @@ def test_rows_and_cfg_options(tmp_path, tiny_boxcaseg, capsys):
     assert all(r['mIoU*'] == 0 and r['IoU@50'] == 0 for r in rows)
 
 
+def test_refine_adds_the_rows_without_and_with_every_box(
+        tmp_path, tiny_boxcaseg):
+    tool = load_tool(TOOL)
+    ann, imgs = _known_set(tmp_path)
+    cfg, ckpt = tiny_boxcaseg
+    out = tmp_path / 'scores.json'
+    assert tool.main([
+        '--set', f'tiny={ann}:{imgs}:{cfg}:{ckpt}', '--preds', 'weak',
+        '--generators', 'boxcaseg', '--refine', '--out-json', str(out),
+        '--work-dir', str(tmp_path / 'work')
+    ]) == 0
+    rows = json.loads(out.read_text())
+    assert [r['generator'] for r in rows] == [
+        'boxcaseg weak', 'boxcaseg weak, no refinement',
+        'boxcaseg weak, every box refined'
+    ]
+    # the tiny config does not refine: its row is the unrefined one
+    assert rows[0]['mIoU*'] == rows[1]['mIoU*']
+    assert all(r['instances'] == 3 for r in rows)
+
+
 def test_model_free_set_and_bad_input(tmp_path, capsys):
     tool = load_tool(TOOL)
     ann, imgs = _known_set(tmp_path)

@@ -11,7 +11,9 @@ no merge, no drop) whose report compares every proxy with its GT mask::
 A set is ``name=ann_file:img_root[:config:checkpoint]``; without a model
 only ``boxfill`` and ``grabcut`` run. ``--cfg-options`` reach every
 boxcaseg row (e.g. ``model.test_cfg.mask_thr=0.35`` for a threshold sweep);
-``--preds`` sets ``model.test_cfg.pred`` per row on top of them. Prints
+``--preds`` sets ``model.test_cfg.pred`` per row on top of them; each such
+row refines as its config says (the CPU configs: per box), and ``--refine``
+adds a row without refinement and one with every box refined. Prints
 mIoU*, IoU@50, IoU@75 and instances/s (whole runs, model loading included)
 per set and generator. ``--nproc N`` runs each row as N ranks of
 ``tools/dist_proxy.sh`` (torchrun).
@@ -62,7 +64,9 @@ def parse_args(argv=None):
     p.add_argument(
         '--refine',
         action='store_true',
-        help='also a GrabCut-refined row per boxcaseg prediction')
+        help="beside each boxcaseg row (the config's refinement: the CPU "
+        'configs decide per box), one without refinement and one with '
+        'every box refined')
     p.add_argument(
         '--cfg-options',
         nargs='+',
@@ -85,9 +89,10 @@ def runs(args):
             if not s['config']:
                 continue
             for pred in args.preds:
-                yield s, gen, pred, False
+                yield s, gen, pred, None
                 if args.refine:
-                    yield s, gen, pred, True
+                    yield s, gen, pred, 'none'
+                    yield s, gen, pred, 'every'
 
 
 def dist_proxy(opts, nproc: int) -> dict:
@@ -122,9 +127,21 @@ def dist_proxy(opts, nproc: int) -> dict:
         return json.load(f)
 
 
-def _cfg_options(args, pred):
+# the refinement rows of --refine: their label and --cfg-options
+REFINEMENTS = {
+    None: ('', {}),
+    'none': (', no refinement', {'model.test_cfg.refine': None}),
+    'every': (', every box refined', {
+        'model.test_cfg.refine.min_size': 0,
+        'model.test_cfg.refine.min_agreement': 0
+    }),
+}
+
+
+def _cfg_options(args, pred, refine=None):
     opts = dict(args.cfg_options or {})
     opts['model.test_cfg.pred'] = pred
+    opts.update(REFINEMENTS[refine][1])
     return opts
 
 
@@ -142,9 +159,10 @@ def main(argv=None) -> int:
         'instances/s'
     ]]
     for s, gen, pred, refine in runs(args):
-        label = gen if pred is None else f'boxcaseg {pred}' + (
-            ' + refine' if refine else '')
-        out = osp.join(work, f'{s["name"]}_{label.replace(" ", "_")}.json')
+        label = gen if pred is None else \
+            f'boxcaseg {pred}{REFINEMENTS[refine][0]}'
+        name = label.replace(',', '').replace(' ', '_')
+        out = osp.join(work, f'{s["name"]}_{name}.json')
         opts = ProxyOptions(
             ann_file=s['ann'],
             img_root=s['root'],
@@ -152,9 +170,9 @@ def main(argv=None) -> int:
             generator=gen,
             config=s['config'] if gen == 'boxcaseg' else None,
             checkpoint=s['checkpoint'] if gen == 'boxcaseg' else None,
-            cfg_options=(_cfg_options(args, pred)
+            cfg_options=(_cfg_options(args, pred, refine)
                          if gen == 'boxcaseg' else None),
-            refine=refine,
+            refine=refine == 'every',
             merge=False,
             drop_thr=0.0,
             progress=False)
