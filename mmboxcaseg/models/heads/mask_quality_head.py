@@ -108,4 +108,3 @@ def mask_iou_targets(logits: Tensor, labels: Tensor, mask_thr: float,
     union = (mask | truth).sum(dim=1).float()
     return torch.where(union > 0, inter / union.clamp_min(1),
                        torch.ones_like(union))
-
