@@ -1,7 +1,5 @@
 from .boxcaseg_head import BoxCasegHead
-from .mask_quality_head import MaskQualityHead, mask_iou_targets
+from .mask_quality_head import MaskQualityHead
 from .transferred_head import TransferredHead
 
-__all__ = [
-    'BoxCasegHead', 'MaskQualityHead', 'TransferredHead', 'mask_iou_targets'
-]
+__all__ = ['BoxCasegHead', 'MaskQualityHead', 'TransferredHead']

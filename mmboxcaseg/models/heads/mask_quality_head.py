@@ -6,8 +6,10 @@ from the crop's features and the segmentor's logits, regress the IoU of the
 crop's mask with its true mask. BoxCaseg's masks of box crops have no true
 mask to learn from, the salient images do: the head learns there, on the
 weak head's masks of salient crops (a head that never sees their masks, so
-its errors are real ones), and predicts on box crops. Its inputs are
-detached: the head reads the segmentor, never trains it.
+its errors are real ones; the targets:
+:func:`~mmboxcaseg.models.segmentors.mask_iou_targets`), and predicts on
+box crops. Its inputs are detached: the head reads the segmentor, never
+trains it.
 """
 from typing import Optional
 
@@ -79,32 +81,3 @@ class MaskQualityHead(BaseModule):
     def predict(self, feat: Tensor, logits: Tensor) -> Tensor:
         """Predicted IoU clipped to [0, 1], ``[N]``."""
         return self(feat, logits).clamp(0, 1)
-
-
-def mask_iou_targets(logits: Tensor, labels: Tensor, mask_thr: float,
-                     eps: float = 1e-6) -> Tensor:
-    """IoU of each crop's mask with its label, as the masks are made.
-
-    The mask is BoxCaseg's post-processing of the logits (sigmoid,
-    per-map min-max normalisation unless the map is constant, threshold
-    ``mask_thr``: :func:`~mmboxcaseg.models.segmentors.region_masks`), at
-    the label's size.
-
-    Args:
-        logits (Tensor): ``[N, 1, H, W]``, at the labels' size.
-        labels (Tensor): ``[N, 1, H, W]``, foreground > 0.
-        mask_thr (float): the model's ``test_cfg.mask_thr``.
-
-    Returns:
-        Tensor: ``[N]`` float IoU in [0, 1]; 1 where both are empty.
-    """
-    p = logits.detach().float().sigmoid().flatten(1)
-    low = p.min(dim=1, keepdim=True).values
-    span = p.max(dim=1, keepdim=True).values - low
-    q = torch.where(span > eps, (p - low) / span.clamp_min(eps), p)
-    mask = q > mask_thr
-    truth = labels.flatten(1) > 0
-    inter = (mask & truth).sum(dim=1).float()
-    union = (mask | truth).sum(dim=1).float()
-    return torch.where(union > 0, inter / union.clamp_min(1),
-                       torch.ones_like(union))

@@ -23,8 +23,8 @@ from torch import Tensor
 from mmboxcaseg.registry import MODELS
 from mmboxcaseg.structures import SOURCES
 from ..data_preprocessors import stack_gt_labels
-from ..heads import mask_iou_targets
 from ..losses import resize_logits_to
+from .region_masks import mask_iou_targets
 
 PRED_CHOICES = ('mixed', 'weak', 'salient', 'transferred', 'all')
 # what test_cfg may set (see BoxCaseg's docstring); a typo is refused, not

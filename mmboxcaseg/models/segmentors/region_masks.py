@@ -15,6 +15,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+import torch
+from torch import Tensor
 
 from mmboxcaseg.registry import TASK_UTILS
 
@@ -128,7 +130,6 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     probs = sample['pred_probs']
     windows = sample.get('crop_regions', None)
     thr = float(sample.get('mask_thr', 0.5))
-    raw = region_probs(probs, regions, windows, normalise=False)
     masks, normed = region_masks(probs, regions, windows, thr)
     refine = sample.get('refine', None)
     if refine and len(masks):
@@ -150,7 +151,8 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     if quality is not None:
         scores = np.asarray(quality, dtype=np.float64).reshape(-1)
     else:
-        scores = mask_scores(raw, masks)
+        scores = mask_scores(
+            region_probs(probs, regions, windows, normalise=False), masks)
     return masks, scores, stats
 
 
@@ -168,3 +170,28 @@ def mask_scores(raw: Sequence[np.ndarray],
         if m.any():
             out[k] = float(np.abs(2.0 * p - 1.0).mean())
     return out
+
+
+def mask_iou_targets(logits: Tensor, labels: Tensor,
+                     mask_thr: float) -> Tensor:
+    """IoU of each crop's mask with its label, the mask made as every mask
+    is (sigmoid, :func:`normalise_minmax`, ``> mask_thr``), at the label's
+    size: the targets of a quality head
+    (:class:`~mmboxcaseg.models.heads.MaskQualityHead`).
+
+    Args:
+        logits (Tensor): ``[N, 1, H, W]``, at the labels' size.
+        labels (Tensor): ``[N, 1, H, W]``, foreground > 0.
+        mask_thr (float): the model's ``test_cfg.mask_thr``.
+
+    Returns:
+        Tensor: ``[N]`` float32 IoU in [0, 1] on the logits' device; 1 where
+        both are empty.
+    """
+    probs = logits.detach().float().sigmoid()[:, 0].cpu().numpy()
+    masks = normalise_minmax(probs) > mask_thr
+    truth = labels[:, 0].detach().cpu().numpy() > 0
+    inter = (masks & truth).sum(axis=(1, 2))
+    union = (masks | truth).sum(axis=(1, 2))
+    iou = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    return torch.from_numpy(iou.astype(np.float32)).to(logits.device)

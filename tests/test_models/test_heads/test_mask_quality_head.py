@@ -4,8 +4,8 @@ import torch
 from mmengine.optim import OptimWrapper
 
 import mmboxcaseg.models  # noqa: F401
-from mmboxcaseg.models.heads import MaskQualityHead, mask_iou_targets
-from mmboxcaseg.models.segmentors import sample_region_masks
+from mmboxcaseg.models.heads import MaskQualityHead
+from mmboxcaseg.models.segmentors import mask_iou_targets, sample_region_masks
 from mmboxcaseg.registry import MODELS
 from ..test_segmentors.test_boxcaseg import build, make_batch
 
