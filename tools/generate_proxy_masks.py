@@ -56,6 +56,13 @@ def parse_args(argv=None):
         help='ignore masks whose proxy box agreement is below this'
         " (default 0: keep every mask; the paper's drop: 0.95)")
     p.add_argument(
+        '--drop-score-thr',
+        type=float,
+        default=0.0,
+        help="also ignore masks whose score (the json's score: certainty x "
+        "GrabCut's agreement, or a quality head's IoU) is below this "
+        '(default 0: none)')
+    p.add_argument(
         '--agreement',
         default='snapped',
         choices=['snapped', 'literal'],

@@ -283,7 +283,8 @@ class BoxCasegInferencer(BaseInferencer):
     array of more than ``MAX_MASK_ARRAY_BYTES`` is refused),
     ``scores`` (``(N,)``: a quality head's predicted IoU of the mask where
     the model has one, else the mean certainty ``|2p - 1|`` of the network
-    over the box; 0 for a skipped box; see docs/model_zoo.md for how they
+    over the box, times GrabCut's agreement with the network's mask under
+    a refinement; 0 for a skipped box; see docs/model_zoo.md for how they
     rank masks), ``skipped`` (``(N,)`` reason or None: one of
     ``SKIP_REASONS``, or ``'crowd'`` for a json's crowd annotation) and
     with ``return_logits`` the crop-resolution ``logits`` of the boxes

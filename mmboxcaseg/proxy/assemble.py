@@ -127,7 +127,8 @@ def assemble_output(inp: CocoIndex, index: PartIndex, out: str) -> dict:
     """
     anns = inp.annotations
     orphan = set(int(k) for k in inp.orphan_index)
-    acc = dict(agreement=[], ignored=[], skip=[], gt_iou=[], category_ids=[])
+    acc = dict(agreement=[], ignored=[], skip=[], gt_iou=[], category_ids=[],
+               score=[])
     notes = Counter(inp.counts)
     notes.update(index.stats)
     crowd = 0
@@ -154,6 +155,7 @@ def assemble_output(inp: CocoIndex, index: PartIndex, out: str) -> dict:
                         proxy_agreement=0.0,
                         mask_ignored=True,
                         skip=SKIP_REASONS[inp.skip[k] - 1],
+                        score=0.0,
                         gt_iou=None)
                 else:
                     try:
@@ -166,12 +168,13 @@ def assemble_output(inp: CocoIndex, index: PartIndex, out: str) -> dict:
                 new['segmentation'] = rec['segmentation']
                 new['proxy_agreement'] = rec['proxy_agreement']
                 new['mask_ignored'] = rec['mask_ignored']
-                new['score'] = rec.get('score', 0.0)
+                new['score'] = rec['score']
                 if 'area' not in new:
                     new['area'] = proxy_area(ann, rec['segmentation'])
                 new.setdefault('iscrowd', 0)
                 f.write(dumps(new))
                 acc['agreement'].append(rec['proxy_agreement'])
+                acc['score'].append(rec['score'])
                 acc['ignored'].append(rec['mask_ignored'])
                 acc['skip'].append(rec['skip'])
                 acc['gt_iou'].append(rec['gt_iou'])

@@ -27,7 +27,8 @@ class ProxyOptions:
     ``generator`` is ``boxcaseg`` (needs ``config`` and ``checkpoint``, or
     ``random_weights``), ``boxfill``, ``grabcut`` or a model config dict;
     ``drop_thr=0`` (the default: every mask kept; the paper drops below
-    0.95) and ``merge=False`` switch drop and merge off;
+    0.95) and ``merge=False`` switch drop and merge off; ``drop_score_thr``
+    also ignores masks whose ``score`` is below it (default 0: none);
     ``launcher='pytorch'`` (torchrun) shards the images over the ranks;
     ``report`` defaults to ``<out without .json>.report.json``;
     ``allow_bad_input`` goes on where most boxes stick out of their image
@@ -44,6 +45,7 @@ class ProxyOptions:
     refine: bool = False
     drop_thr: float = 0.0
     agreement: str = 'snapped'
+    drop_score_thr: float = 0.0
     merge: bool = True
     batch_size: int = 4
     num_workers: int = 2
@@ -167,6 +169,9 @@ def check_options(opts: ProxyOptions) -> None:
     if not 0.0 <= float(opts.drop_thr) <= 1.0:
         raise ProxyInputError(f'--drop-thr must lie in [0, 1], got '
                               f'{opts.drop_thr}')
+    if not 0.0 <= float(opts.drop_score_thr) <= 1.0:
+        raise ProxyInputError(f'--drop-score-thr must lie in [0, 1], got '
+                              f'{opts.drop_score_thr}')
     if opts.agreement not in ('snapped', 'literal'):
         raise ProxyInputError(f'--agreement must be snapped or literal, got '
                               f'{opts.agreement!r}')

@@ -12,6 +12,10 @@ from mmboxcaseg.structures.coco_index import SKIP_REASONS
 STAGES = ('load', 'inference', 'postprocess', 'write', 'assemble')
 
 DROP_THRESHOLDS = (0.5, 0.75, 0.85, 0.9, 0.95)
+# the score's percentiles in the report: its scale differs between data
+# sets (the default's median 0.51 on coco128, 0.68 on PennFudan), so a
+# --drop-score-thr is read off them (e.g. the 20th: a fifth ignored)
+SCORE_PERCENTILES = (5, 10, 20, 30, 50)
 
 # A drop above this share of the processed masks is warned about: past a
 # quarter the drop no longer removes a few bad masks but leaves the mask
@@ -26,11 +30,18 @@ def drop_warning(report: dict) -> Optional[str]:
     if not n or dropped / n <= DROP_WARN_SHARE:
         return None
     return (f'warning: {dropped} of {n} proxy masks ({100 * dropped / n:.0f}'
-            f' %) were dropped (proxy box agreement below '
-            f'{report.get("drop_thr", "?")}); the mask loss ignores them. '
-            f'Measured on PennFudan, the drop at 0.95 ignored 81 % of the '
-            f'masks and cost 9.6 segm AP (docs/model_zoo.md); --drop-thr 0 '
-            f'keeps every mask.')
+            f' %) were dropped ({_drop_rule(report)}); the mask loss ignores '
+            f'them. Measured on PennFudan, the drop at 0.95 ignored 81 % of '
+            f'the masks and cost 9.6 segm AP (docs/model_zoo.md); '
+            f'--drop-thr 0 --drop-score-thr 0 keeps every mask.')
+
+
+def _drop_rule(report: dict) -> str:
+    """What the run dropped by, e.g. ``agreement < 0.95, score < 0.3``."""
+    rule = [f'agreement < {report.get("drop_thr", "?")}']
+    if report.get('drop_score_thr'):
+        rule.append(f'score < {report["drop_score_thr"]}')
+    return ', '.join(rule)
 
 
 def build_report(agreement: Sequence[float],
@@ -39,6 +50,7 @@ def build_report(agreement: Sequence[float],
                  gt_iou: Sequence[Optional[float]],
                  category_ids: Sequence,
                  crowd: int = 0,
+                 scores: Optional[Sequence[float]] = None,
                  notes: Optional[Dict[str, int]] = None,
                  settings: Optional[dict] = None,
                  timing: Optional[dict] = None) -> dict:
@@ -52,6 +64,7 @@ def build_report(agreement: Sequence[float],
             where there is none (or the instance was skipped).
         category_ids (Sequence): (n,) category ids (for ``mIoU*``).
         crowd (int): crowd annotations passed through.
+        scores (Sequence[float], optional): (n,) the masks' ``score``.
         notes (dict, optional): other counts (clipped boxes, fallbacks).
         settings (dict, optional): copied into the report.
         timing (dict, optional): stage seconds (summed over shards) and
@@ -61,7 +74,8 @@ def build_report(agreement: Sequence[float],
         dict: ``instances``, ``processed``, ``skipped`` (by reason),
         ``mask_ignored``, ``dropped``, ``drop_rate`` (dropped / processed),
         ``drop_rate_at`` thresholds, ``agreement_histogram`` (10 bins over
-        processed instances), ``quality`` (``all`` / ``kept`` proxies vs GT,
+        processed instances), ``score_percentiles`` (of the processed
+        masks' scores, with ``scores``), ``quality`` (``all`` / ``kept`` proxies vs GT,
         from :func:`summarize_instance_ious`) when the json has GT masks.
     """
     agreement = np.asarray(agreement, dtype=np.float64).reshape(-1)
@@ -101,6 +115,13 @@ def build_report(agreement: Sequence[float],
             for k, v in sorted((notes or {}).items()) if v
         })
     has_gt = np.array([v is not None for v in gt_iou], dtype=bool)
+    if scores is not None and n_done:
+        s = np.asarray(scores, dtype=np.float64).reshape(-1)[done]
+        report['score_percentiles'] = {
+            str(q): round(float(v), 4)
+            for q, v in zip(SCORE_PERCENTILES,
+                            np.percentile(s, SCORE_PERCENTILES))
+        }
     if has_gt.any():
         ious = np.array([v if v is not None else np.nan for v in gt_iou],
                         dtype=np.float64)
@@ -133,8 +154,7 @@ def format_report(report: dict) -> str:
     rows += [[f'  {k}', v] for k, v in report['skipped'].items()]
     rows += [[k, v] for k, v in report['notes'].items()]
     rows += [[
-        'dropped (thr {})'.format(report.get('drop_thr', '?')),
-        report['dropped']
+        f'dropped ({_drop_rule(report)})', report['dropped']
     ], ['drop rate', f'{report["drop_rate"]:.3f}'],
              ['mask_ignored (dropped + skipped)', report['mask_ignored']]]
     out = [AsciiTable([['proxy masks', '']] + rows).table]
@@ -149,6 +169,11 @@ def format_report(report: dict) -> str:
                     ['drop rate'] +
                     [f'{v:.3f}'
                      for v in report['drop_rate_at'].values()]]).table)
+    if 'score_percentiles' in report:
+        p = report['score_percentiles']
+        out.append(
+            AsciiTable([['score percentile'] + list(p),
+                        ['score'] + [f'{v:.3f}' for v in p.values()]]).table)
     if 'quality' in report:
         keys = list(report['quality']['all'])
         q_rows = [['proxies vs GT'] + keys]

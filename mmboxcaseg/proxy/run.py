@@ -165,6 +165,7 @@ def proxy_config(opts: ProxyOptions) -> Config:
                 merge=opts.merge,
                 drop_thr=float(opts.drop_thr),
                 agreement=opts.agreement,
+                drop_score_thr=float(opts.drop_score_thr),
                 with_gt=opts.with_gt,
                 num_threads=int(opts.post_threads),
                 allow_outside_root=opts.allow_outside_root),
@@ -322,6 +323,7 @@ def _check_resume(opts: ProxyOptions, world: int, ranks) -> None:
         merge=bool(writer['merge']),
         drop_thr=float(writer['drop_thr']),
         agreement=writer['agreement'],
+        drop_score_thr=float(writer['drop_score_thr']),
         with_gt=bool(writer['with_gt']))
     expected = part_header(writer['header'], settings)
     for r in ranks:

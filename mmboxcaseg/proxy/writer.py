@@ -40,6 +40,7 @@ def part_header(header: Optional[dict], settings: ProxySettings) -> dict:
         merge=settings.merge,
         drop_thr=settings.drop_thr,
         agreement=settings.agreement,
+        drop_score_thr=settings.drop_score_thr,
         with_gt=settings.with_gt)
 
 
@@ -59,7 +60,8 @@ class ProxyMaskWriter(BoxMaskMetric):
         header (dict, optional): what determines the output (input sha1,
             model, checkpoint sha1, pipeline, settings); a part file of
             another header is refused on resume.
-        merge, drop_thr, agreement, with_gt: the per-image steps
+        merge, drop_thr, agreement, drop_score_thr, with_gt: the per-image
+            steps
             (:class:`ProxySettings`).
         num_threads (int): threads for the per-image steps (0: inline).
         max_pixels, allow_outside_root: as the data set's (the assembly
@@ -77,6 +79,7 @@ class ProxyMaskWriter(BoxMaskMetric):
                  merge: bool = True,
                  drop_thr: float = 0.0,
                  agreement: str = 'snapped',
+                 drop_score_thr: float = 0.0,
                  with_gt: bool = True,
                  num_threads: int = 1,
                  max_pixels: int = MAX_PIXELS,
@@ -87,6 +90,7 @@ class ProxyMaskWriter(BoxMaskMetric):
             merge=merge,
             drop_thr=drop_thr,
             agreement=agreement,
+            drop_score_thr=drop_score_thr,
             num_threads=num_threads,
             collect_device=collect_device,
             prefix=prefix)
@@ -94,6 +98,7 @@ class ProxyMaskWriter(BoxMaskMetric):
             merge=bool(merge),
             drop_thr=float(drop_thr),
             agreement=agreement,
+            drop_score_thr=float(drop_score_thr),
             with_gt=bool(with_gt))
         self.out_file = None  # BoxMaskMetric's pickle dump: not used here
         self.output = out_file
@@ -216,6 +221,7 @@ class ProxyMaskWriter(BoxMaskMetric):
             merge=self.settings.merge,
             drop_thr=self.settings.drop_thr,
             agreement=self.settings.agreement,
+            drop_score_thr=self.settings.drop_score_thr,
             # the written Mask R-CNN config's classes (tools read them here,
             # not from the input json a second time)
             classes=class_names(index.data.get('categories') or []))
@@ -226,6 +232,7 @@ class ProxyMaskWriter(BoxMaskMetric):
             acc['gt_iou'],
             acc['category_ids'],
             crowd=acc['crowd'],
+            scores=acc['score'],
             notes=acc['notes'],
             settings=settings,
             timing=timing)

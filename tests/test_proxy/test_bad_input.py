@@ -170,6 +170,8 @@ def test_missing_files_and_bad_options(tmp_path, monkeypatch):
         run(ann, tmp_path, tmp_path / 'out.json', generator='magic')
     with pytest.raises(ProxyInputError, match='drop-thr'):
         run(ann, tmp_path, tmp_path / 'out.json', drop_thr=1.5)
+    with pytest.raises(ProxyInputError, match='--drop-score-thr must lie'):
+        run(ann, tmp_path, tmp_path / 'out.json', drop_score_thr=-0.1)
     monkeypatch.delenv('RANK', raising=False)
     with pytest.raises(ProxyInputError, match='torchrun'):
         run(ann, tmp_path, tmp_path / 'out.json', launcher='pytorch')

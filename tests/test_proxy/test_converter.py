@@ -139,6 +139,25 @@ def test_report_numbers_on_known_ious(tmp_path):
         '0.95': 1 / 3
     })
     assert report['agreement_histogram']['counts'] == [0] * 7 + [1, 0, 2]
+    # box fill's masks are final: each scores 1
+    assert report['score_percentiles'] == {
+        k: 1.0 for k in ('5', '10', '20', '30', '50')}
+
+
+def test_report_score_percentiles_of_processed_masks(capsys):
+    """Percentiles of the processed masks' scores (a skipped one's 0 is
+    not a score), linear interpolation: 11 scores 0.0, 0.1, .., 1.0 (in
+    any order) have the p-th percentile p / 100."""
+    from mmboxcaseg.proxy.report import build_report, format_report
+    scores = list(np.linspace(0, 1, 11)[::-1]) + [0.0]
+    skip = [None] * 11 + ['degenerate_box']
+    report = build_report([1.0] * 12, [False] * 11 + [True], skip,
+                          [None] * 12, [1] * 12, scores=scores)
+    assert report['score_percentiles'] == pytest.approx(
+        {'5': 0.05, '10': 0.1, '20': 0.2, '30': 0.3, '50': 0.5})
+    assert 'score percentile' in format_report(report)
+    assert 'score_percentiles' not in build_report(
+        [1.0], [False], [None], [None], [1])
 
 
 def test_input_never_modified_and_out_refused(dataset, tmp_path):
@@ -303,15 +322,16 @@ def test_default_keeps_every_mask(tmp_path):
     be dropped at the paper's 0.95, and is kept."""
     from mmboxcaseg.evaluation.functional.image_records import ProxySettings
     from tools.generate_proxy_masks import parse_args
-    assert ProxySettings().drop_thr == 0.0
-    assert parse_args(['--ann-file', 'a', '--img-root', 'b', '--out',
-                       'c']).drop_thr == 0.0
+    assert ProxySettings().drop_thr == ProxySettings().drop_score_thr == 0
+    args = parse_args(['--ann-file', 'a', '--img-root', 'b', '--out', 'c'])
+    assert args.drop_thr == args.drop_score_thr == 0.0
     ann, imgs = _known_iou_dataset(tmp_path)
     report = run(ann, imgs, tmp_path / 'out.json', agreement='literal')
     out = {a['id']: a for a in load(tmp_path / 'out.json')['annotations']}
     assert out[8]['proxy_agreement'] == pytest.approx(0.7)
     assert not any(a.get('mask_ignored') for a in out.values())
     assert report['drop_thr'] == 0.0 and report['dropped'] == 0
+    assert report['drop_score_thr'] == 0.0
 
 
 def test_warning_when_most_masks_are_dropped(tmp_path, capsys):
@@ -326,7 +346,8 @@ def test_warning_when_most_masks_are_dropped(tmp_path, capsys):
     assert '1 of 3 proxy masks (33 %)' in warn[0]
     assert 'mask loss ignores' in warn[0]
     assert '81 %' in warn[0] and '9.6 segm AP' in warn[0]
-    assert '--drop-thr 0 keeps every mask' in warn[0]
+    assert 'agreement < 0.95)' in warn[0]
+    assert '--drop-thr 0 --drop-score-thr 0 keeps every mask' in warn[0]
 
 
 def test_no_warning_below_the_share(dataset, tmp_path, capsys):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mmboxcaseg.evaluation.functional.image_records import (ProxySettings,
-                                                            full_image_steps)
+                                                            full_image_steps,
+                                                            image_records)
 from mmboxcaseg.structures import (drop_by_box_agreement, merge_smaller_first,
                                    paste_masks)
 from mmboxcaseg.structures.coco_masks import encode_masks
@@ -62,3 +63,29 @@ def test_a_chunk_holds_at_most_its_budget(monkeypatch):
     full_image_steps(masks, regions, boxes, shape, ProxySettings(),
                      max_pixels=23 * 31 * 3)
     assert max(sizes) == 3 and sum(sizes) == 2 * 40  # owner pass + masks
+
+
+def test_drop_by_score_ignores_the_unsure_masks_only():
+    """Two boxes, one the network is sure of (p in {0.02, 0.98}: score
+    0.96), one it hesitates on (p in {0.4, 0.6}: score 0.2). A score drop
+    at 0.5 ignores the second mask (in the mask loss only: its RLE, score
+    and agreement stay); without it nothing is ignored."""
+    sure = np.full((8, 8), 0.02, np.float32)
+    sure[2:6, 2:6] = 0.98
+    unsure = np.full((8, 8), 0.4, np.float32)
+    unsure[2:6, 2:6] = 0.6
+    regions = np.array([[0, 0, 8, 8], [10, 0, 18, 8]])
+    sample = dict(
+        ori_shape=(8, 20), ann_ids=[1, 2], category_ids=[1, 1],
+        boxes=regions.astype(np.float64), skip=np.zeros(2, int),
+        regions=regions, crop_regions=regions,
+        pred_probs=np.stack([sure, unsure]), mask_thr=0.5)
+    kept, _ = image_records(sample, ProxySettings(merge=False))
+    dropped, _ = image_records(
+        sample, ProxySettings(merge=False, drop_score_thr=0.5))
+    assert [r['score'] for r in kept] == pytest.approx([0.96, 0.2])
+    assert [r['mask_ignored'] for r in kept] == [False, False]
+    assert [r['mask_ignored'] for r in dropped] == [False, True]
+    for a, b in zip(kept, dropped):
+        assert a['segmentation'] == b['segmentation']
+        assert a['proxy_agreement'] == b['proxy_agreement']

@@ -94,21 +94,27 @@ def test_dry_run_lists_every_step(tmp_path):
     proxies = _calls(out, 'tools/generate_proxy_masks.py')
     by_set = {osp.basename(ln.split('--out ')[1].split()[0]): ln
               for ln in proxies}
-    assert sorted(by_set) == ['boxcaseg.json', 'boxcaseg_merge_drop.json',
-                              'boxfill.json', 'grabcut.json']
+    assert sorted(by_set) == ['boxcaseg.json', 'boxcaseg_drop_score.json',
+                              'boxcaseg_merge_drop.json', 'boxfill.json',
+                              'grabcut.json']
     assert '--drop-thr 0.95' in by_set['boxcaseg_merge_drop.json']
     assert '--no-merge' not in by_set['boxcaseg_merge_drop.json']
-    for name in ('boxcaseg.json', 'boxfill.json', 'grabcut.json'):
+    for name in ('boxcaseg.json', 'boxfill.json', 'grabcut.json',
+                 'boxcaseg_drop_score.json'):
         assert '--no-merge --drop-thr 0 ' in by_set[name] + ' '
-    for name in ('boxcaseg.json', 'boxcaseg_merge_drop.json'):
+    assert '--drop-score-thr 0.6 ' in by_set['boxcaseg_drop_score.json']
+    assert 'drop-score' not in by_set['boxcaseg.json']
+    for name in ('boxcaseg.json', 'boxcaseg_merge_drop.json',
+                 'boxcaseg_drop_score.json'):
         # the config's refinement (per box), no flag
         assert '--refine' not in by_set[name]
         assert f'--checkpoint {e2e}/segmentor/segmentor.pth' in by_set[name]
     det = _calls(out, 'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py')
-    assert len(det) == 10
+    assert len(det) == 12
     for row, ann in [('a', f'{data}/annotations_train.json'),
                      ('b', f'{e2e}/proxies/boxcaseg_merge_drop.json'),
-                     ('e', f'{e2e}/proxies/grabcut.json')]:
+                     ('e', f'{e2e}/proxies/grabcut.json'),
+                     ('g', f'{e2e}/proxies/boxcaseg_drop_score.json')]:
         for seed in (0, 1):
             line, = [ln for ln in det
                      if f'mask_rcnn_{row}_seed{seed} ' in ln]

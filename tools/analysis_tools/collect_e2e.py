@@ -32,6 +32,7 @@ ROW_LABELS = {
     'd': 'box fill',
     'e': 'GrabCut',
     'f': 'BoxInst (mmdet, boxes only)',
+    'g': 'BoxCaseg, low scores ignored',
 }
 # the table's columns: name -> key of MMEngine's validation scalars
 METRICS = {

@@ -29,12 +29,16 @@ class ProxySettings:
         drop_thr (float): ignore masks whose agreement is below (0: none).
         agreement (str): ``'snapped'`` or ``'literal'`` (see
             :mod:`mmboxcaseg.structures.box_agreement`).
+        drop_score_thr (float): also ignore masks whose ``score`` is below
+            (0: none). Not in the paper: its drop by agreement does not
+            find the wrong masks here (docs/model_zoo.md).
         with_gt (bool): score each proxy against its GT mask when the sample
             has one.
     """
     merge: bool = True
     drop_thr: float = 0.0
     agreement: str = 'snapped'
+    drop_score_thr: float = 0.0
     with_gt: bool = True
 
 
@@ -149,7 +153,8 @@ def image_records(sample,
             rec.update(
                 segmentation=rles[k],
                 proxy_agreement=float(agreement[k]),
-                mask_ignored=bool(ignored[k]),
+                mask_ignored=bool(ignored[k]
+                                  or scores[k] < settings.drop_score_thr),
                 skip=None,
                 score=float(scores[k]),
                 gt_iou=None)

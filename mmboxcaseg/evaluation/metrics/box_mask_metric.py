@@ -92,6 +92,8 @@ class BoxMaskMetric(BaseMetric):
         drop_thr (float): also report the quality of the masks kept at this
             proxy box agreement (``kept/...`` keys); 0 (default) keeps all.
         agreement (str): ``'snapped'`` or ``'literal'``.
+        drop_score_thr (float): the same for the masks whose ``score`` is
+            at least this (with ``drop_thr``: kept by both).
         num_threads (int): threads for the per-image steps (0: inline).
         classwise (bool): also log the mean IoU and count of every class.
         out_file (str, optional): also dump every instance (``id``,
@@ -106,6 +108,7 @@ class BoxMaskMetric(BaseMetric):
                  merge: bool = False,
                  drop_thr: float = 0.0,
                  agreement: str = 'snapped',
+                 drop_score_thr: float = 0.0,
                  num_threads: int = 0,
                  classwise: bool = False,
                  out_file: Optional[str] = None,
@@ -114,7 +117,10 @@ class BoxMaskMetric(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         from ..functional.image_records import ProxySettings
         self.settings = ProxySettings(
-            merge=bool(merge), drop_thr=float(drop_thr), agreement=agreement)
+            merge=bool(merge),
+            drop_thr=float(drop_thr),
+            agreement=agreement,
+            drop_score_thr=float(drop_score_thr))
         self.classwise = classwise
         self.out_file = out_file
         self.num_threads = int(num_threads)
@@ -194,7 +200,9 @@ class BoxMaskMetric(BaseMetric):
             rows[0].append('score rho')
             rows[1].append(f'{metrics["score_rho"]:.3f}')
         keep = has & np.array(kept, dtype=bool)
-        if self.settings.drop_thr > 0 and keep.any():
+        dropping = self.settings.drop_thr > 0 or \
+            self.settings.drop_score_thr > 0
+        if dropping and keep.any():
             all_ious = np.array([np.nan if v is None else v for v in ious])
             kept_summary = summarize_instance_ious(
                 all_ious[keep], np.array([str(c) for c in cats])[keep])

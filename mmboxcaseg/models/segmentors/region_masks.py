@@ -117,7 +117,9 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
         tuple: ``masks`` (bool region arrays of the valid boxes),
         ``scores`` (``(K,)``: a quality head's predicted IoU
         ``pred_quality`` where the model has one, else
-        :func:`mask_scores`; 1 for final masks) and
+        :func:`mask_scores` times, under a refinement, the agreement of
+        GrabCut's mask with the network's (:class:`GrabCutRefine`); 1 for
+        final masks) and
         ``stats`` (Counter: the boxes a refinement left unrefined,
         ``refine_small`` / ``refine_disagree`` / ``refine_fallback``
         (:class:`GrabCutRefine`), and the model's ``stats``).
@@ -131,6 +133,7 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     windows = sample.get('crop_regions', None)
     thr = float(sample.get('mask_thr', 0.5))
     masks, normed = region_masks(probs, regions, windows, thr)
+    agreement = np.ones(len(masks))
     refine = sample.get('refine', None)
     if refine and len(masks):
         img = sample.get('img', None)
@@ -144,7 +147,7 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
             refiners[key] = TASK_UTILS.build(dict(refine))
         refiner = refiners[key]
         for k, (region, q) in enumerate(zip(regions, normed)):
-            masks[k], outcome = refiner(img, region, q, thr)
+            masks[k], outcome, agreement[k] = refiner(img, region, q, thr)
             if outcome != 'refined':
                 stats['refine_' + outcome] += 1
     quality = sample.get('pred_quality', None)
@@ -152,7 +155,8 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
         scores = np.asarray(quality, dtype=np.float64).reshape(-1)
     else:
         scores = mask_scores(
-            region_probs(probs, regions, windows, normalise=False), masks)
+            region_probs(probs, regions, windows, normalise=False),
+            masks) * agreement
     return masks, scores, stats
 
 
@@ -163,7 +167,11 @@ def mask_scores(raw: Sequence[np.ndarray],
     ``raw`` are the *un-normalised* region probabilities. A score near 1
     says the network was sure of every pixel of the box, foreground or
     background; near 0 that it hesitated everywhere. An empty mask scores 0.
-    (See docs/model_zoo.md for how well it ranks masks by their true IoU.)
+    Under a refinement the score is this times GrabCut's agreement with
+    the network (:func:`sample_region_masks`): a mask that the image's
+    colours and edges redraw a lot is suspect even where the network was
+    sure. (See docs/model_zoo.md, "Mask quality score", for how well each
+    ranks masks by their true IoU.)
     """
     out = np.zeros(len(masks), dtype=np.float64)
     for k, (p, m) in enumerate(zip(raw, masks)):

@@ -177,29 +177,40 @@ class GrabCutRefine:
                               cv2.GC_PR_BGD))).astype(np.uint8)
 
     def __call__(self, image: np.ndarray, region, prob: np.ndarray,
-                 mask_thr: float) -> Tuple[np.ndarray, str]:
-        """The region's bool mask and what happened to it: ``'refined'``,
-        or why the network's mask was kept (``'small'``, ``'disagree'``,
-        ``'fallback'``).
+                 mask_thr: float) -> Tuple[np.ndarray, str, float]:
+        """The region's bool mask, what happened to it (``'refined'``, or
+        why the network's mask was kept: ``'small'``, ``'disagree'``,
+        ``'fallback'``) and the agreement of GrabCut's mask with the
+        network's (their IoU).
 
         ``region`` is the box ``x0, y0, x1, y1`` in image pixels,
         ``prob`` its ``(y1 - y0, x1 - x0)`` normalised probabilities.
         ``mask_thr`` is the model's ``test_cfg.mask_thr``: the network's
         mask is ``prob > mask_thr``, and it splits probable foreground from
         probable background.
+
+        GrabCut runs on small boxes too: their mask stays the network's,
+        but the agreement is part of every mask's score
+        (:func:`~mmboxcaseg.models.segmentors.region_masks.mask_scores`).
+        Where GrabCut cannot run the agreement is 1 (no evidence either
+        way); where it ends empty, 0.
         """
         base = prob > mask_thr
-        x0, y0, x1, y1 = (float(v) for v in region)
-        if (max(x1 - x0, 0) * max(y1 - y0, 0))**0.5 < self.min_size:
-            return base, 'small'
         out = grabcut_region(image, region, self.seeds(prob, mask_thr),
                              self.iterations, self.margin, self.seed)
+        if out is None:
+            agreement = 1.0
+        else:
+            union = np.count_nonzero(out | base)
+            agreement = np.count_nonzero(out & base) / union if union else 0.
+        x0, y0, x1, y1 = (float(v) for v in region)
+        if (max(x1 - x0, 0) * max(y1 - y0, 0))**0.5 < self.min_size:
+            return base, 'small', agreement
         if out is None or not out.any():
-            return base, 'fallback'
-        union = np.count_nonzero(out | base)
-        if np.count_nonzero(out & base) < self.min_agreement * union:
-            return base, 'disagree'
-        return out, 'refined'
+            return base, 'fallback', agreement
+        if agreement < self.min_agreement:
+            return base, 'disagree', agreement
+        return out, 'refined', agreement
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(fg_thr={self.fg_thr}, '

@@ -100,10 +100,15 @@ def test_sample_masks_with_and_without_refinement():
     assert iou(refined[0]) > 0.9 and not stats
     # the same redraw, gated: its IoU with the network's mask is
     # 144 / (20 * 24) = 0.3 < 0.7, so the network's mask stays
-    gated, _, stats = sample_region_masks(_sample(
+    gated, gated_scores, stats = sample_region_masks(_sample(
         img, probs, region, refine=dict(grow, min_agreement=0.7)))
     np.testing.assert_array_equal(gated[0], masks[0])
     assert stats == {'refine_disagree': 1}
+    # the mask kept, its score is the network's certainty times GrabCut's
+    # agreement with it (the same seeds: GrabCut's mask is `refined`)
+    agreement = (refined[0] & masks[0]).sum() / (refined[0] | masks[0]).sum()
+    assert 0.25 < agreement < 0.4 and 0.5 < scores[0] <= 1
+    assert gated_scores[0] == pytest.approx(scores[0] * agreement)
     # deterministic, whatever ran before
     again, _, _ = sample_region_masks(_sample(img, probs, region,
                                               refine=grow))
@@ -191,6 +196,18 @@ def test_refinement_is_decided_per_box():
         img, probs, regions, refine=dict(type='GrabCutRefine'), thr=0.4))
     assert stats == {'refine_small': 1}  # the large box was refined
     np.testing.assert_array_equal(masks[1], base[1])
+    # with min_size 64 both boxes keep the network's mask, but GrabCut
+    # still runs for the scores: the network's certainty times GrabCut's
+    # agreement (IoU 0.81 for the large box; the small one's is redrawn
+    # the same, 1)
+    _, base_scores, _ = sample_region_masks(_sample(img, probs, regions,
+                                                    thr=0.4))
+    kept, scores, stats = sample_region_masks(_sample(
+        img, probs, regions, refine=dict(type='GrabCutRefine', min_size=64),
+        thr=0.4))
+    assert stats == {'refine_small': 2}
+    np.testing.assert_array_equal(kept[0], base[0])
+    np.testing.assert_allclose(scores, base_scores * [0.81, 1.0])
     truth = np.zeros((44, 44), bool)
     truth[2:42, 2:42] = True
 
