@@ -105,7 +105,7 @@ def test_docs_have_commands():
 def test_the_quick_ones_run(tmp_path):
     py = sys.executable
     subprocess.run([
-        py, 'tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py',
+        py, 'tools/model_converters/efficientnet_lite_to_mmboxcaseg.py',
         '--out', str(tmp_path / 'lite0.pth')
     ], cwd=ROOT, check=True, capture_output=True)
     assert (tmp_path / 'lite0.pth').stat().st_size > 10**6

@@ -151,7 +151,7 @@ $(foreach r,$(ROWS),$(foreach s,$(SEEDS),\
     $(eval $(call detector_rule,$(r),$(s),$(call model,$(r))))))
 
 $(PRETRAINED):
-	$(PY) tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
+	$(PY) tools/model_converters/efficientnet_lite_to_mmboxcaseg.py \
 	    --out $@
 
 # ---------------------------------------------------------------- make demo

@@ -11,7 +11,7 @@
 # `with_mask=False`, the evaluators (CocoMetric bbox + segm, VOCMaskMetric),
 # the iterations, lr schedule and batch 2. The model and the optimizer are
 # mmdet's BoxInst config. Make the backbone weights once:
-#   python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
+#   python tools/model_converters/efficientnet_lite_to_mmboxcaseg.py \
 #       --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
 _base_ = ['mmdet::boxinst/boxinst_r50_fpn_ms-90k_coco.py']
 

@@ -1,7 +1,7 @@
 # The coco128 CPU Proxy Mask R-CNN with an ImageNet EfficientNet-Lite0
 # backbone (../_base_/models/effnet_lite0_backbone.py) instead of a
 # from-scratch R-50 (timings: docs/model_zoo.md). Make the weights once:
-#   python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
+#   python tools/model_converters/efficientnet_lite_to_mmboxcaseg.py \
 #       --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
 # or train from random weights with --cfg-options model.backbone.init_cfg=None
 _base_ = [

