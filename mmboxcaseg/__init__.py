@@ -17,7 +17,8 @@ mmdet_maximum_version = '3.4.0'
 
 
 def _check(name, version, low, high):
-    if not (digit_version(low) <= digit_version(version) < digit_version(high)):
+    if not digit_version(low) <= digit_version(version) < digit_version(
+            high):
         raise ImportError(
             f'mmboxcaseg {__version__} needs {low} <= {name} < {high}, but '
             f'{name} {version} is installed. Run `bash tools/setup_env.sh` '

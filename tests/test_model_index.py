@@ -32,8 +32,10 @@ def test_each_model_names_its_own_backbone():
     for m in _models():
         arch = m['Metadata']['Architecture']
         text = open(osp.join(ROOT, m['Config'])).read()
-        if 'effnet-lite0' in m['Name']:
-            assert arch[0] == 'EfficientNet-Lite0', m['Name']
+        lite = [n for n in ('lite0', 'lite2') if f'effnet-{n}' in m['Name']]
+        if lite:
+            assert arch[0] == f'EfficientNet-{lite[0].capitalize()}', \
+                m['Name']
             assert 'hrnet' not in ' '.join(arch).lower().replace(
                 'hrnetv2-style', ''), m['Name']
         elif 'hrnetv2' in m['Name']:

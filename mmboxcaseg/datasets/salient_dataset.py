@@ -28,7 +28,6 @@ from mmboxcaseg.utils.problem_log import SHOW, ProblemLog
 from .image_files import check_images, image_sizes
 
 
-
 @DATASETS.register_module()
 class SalientDataset(BaseDataset):
     """Salient images: one sample per image, ``source='salient'``.

@@ -19,7 +19,8 @@ from mmboxcaseg.utils.shipped_configs import config_path
 MARKER = '# Written by tools/generate_proxy_masks.py'
 # our config the written one inherits (relative to configs/): the CPU
 # recipe, ImageNet EfficientNet-Lite0 + a 64-wide FPN
-DEFAULT_BASE = 'proxy_mask_rcnn/proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py'
+DEFAULT_BASE = (
+    'proxy_mask_rcnn/proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py')
 
 
 class MaskRCNNConfigError(ValueError):

@@ -75,8 +75,9 @@ def build_report(agreement: Sequence[float],
         ``mask_ignored``, ``dropped``, ``drop_rate`` (dropped / processed),
         ``drop_rate_at`` thresholds, ``agreement_histogram`` (10 bins over
         processed instances), ``score_percentiles`` (of the processed
-        masks' scores, with ``scores``), ``quality`` (``all`` / ``kept`` proxies vs GT,
-        from :func:`summarize_instance_ious`) when the json has GT masks.
+        masks' scores, with ``scores``), ``quality`` (``all`` / ``kept``
+        proxies vs GT, from :func:`summarize_instance_ious`) when the json
+        has GT masks.
     """
     agreement = np.asarray(agreement, dtype=np.float64).reshape(-1)
     ignored = np.asarray(ignored, dtype=bool).reshape(-1)

@@ -1,4 +1,5 @@
-"""Resume MMEngine checkpoints under torch >= 2.6 without ``weights_only=False``.
+"""Resume MMEngine checkpoints under torch >= 2.6 without
+``weights_only=False``.
 
 torch 2.6 made ``torch.load(..., weights_only=True)`` the default. MMEngine
 0.10.x calls ``torch.load`` without the argument, so a resume checkpoint

@@ -1,11 +1,12 @@
 """Load proxy masks with a per-instance "ignore in the mask loss" flag.
 
 BoxCaseg (arXiv 2104.01526, Sec. 3.4) drops proxy masks that disagree with
-their box ("proxy box agreement"): such an instance keeps training the RPN and the box head, but its mask is
-*ignored in the mask loss only*. The flag has to stay aligned with
-``gt_bboxes`` / ``gt_masks`` through every transform that reorders or drops
-instances (``RandomCrop``, ``FilterAnnotations``, ``MinIoURandomCrop``,
-``Mosaic``, ``CopyPaste``, ...). mmdet's transforms carry exactly one
+their box ("proxy box agreement"): such an instance keeps training the RPN
+and the box head, but its mask is *ignored in the mask loss only*. The
+flag has to stay aligned with ``gt_bboxes`` / ``gt_masks`` through every
+transform that reorders or drops instances (``RandomCrop``,
+``FilterAnnotations``, ``MinIoURandomCrop``, ``Mosaic``, ``CopyPaste``,
+...). mmdet's transforms carry exactly one
 per-instance side array with the boxes, ``gt_ignore_flags``, and filter it
 wherever they filter boxes. A separate key (say ``gt_masks_ignored``) would go
 stale silently after the first instance-dropping transform, so the flag rides
