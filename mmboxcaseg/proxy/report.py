@@ -37,8 +37,11 @@ def drop_warning(report: dict) -> Optional[str]:
 
 
 def _drop_rule(report: dict) -> str:
-    """What the run dropped by, e.g. ``agreement < 0.95, score < 0.3``."""
-    rule = [f'agreement < {report.get("drop_thr", "?")}']
+    """What the run dropped by, e.g. ``agreement < 0.95, score < 0.3``
+    (a rule at 0, which drops nothing, is left out unless both are)."""
+    rule = []
+    if report.get('drop_thr') or not report.get('drop_score_thr'):
+        rule.append(f'agreement < {report.get("drop_thr", "?")}')
     if report.get('drop_score_thr'):
         rule.append(f'score < {report["drop_score_thr"]}')
     return ', '.join(rule)

@@ -359,3 +359,13 @@ def test_no_warning_below_the_share(dataset, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert 'proxy masks' in printed  # the report was printed
     assert 'warning:' not in printed
+
+
+def test_warning_names_the_rule_that_dropped():
+    from mmboxcaseg.proxy.report import drop_warning
+    report = dict(processed=10, dropped=4, drop_thr=0.0, drop_score_thr=0.6)
+    warn = drop_warning(report)
+    assert '4 of 10 proxy masks (40 %) were dropped (score < 0.6)' in warn
+    both = drop_warning(dict(report, drop_thr=0.95))
+    assert '(agreement < 0.95, score < 0.6)' in both
+    assert drop_warning(dict(report, dropped=2)) is None  # 20 %

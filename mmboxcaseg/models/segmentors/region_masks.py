@@ -170,7 +170,7 @@ def mask_scores(raw: Sequence[np.ndarray],
     Under a refinement the score is this times GrabCut's agreement with
     the network (:func:`sample_region_masks`): a mask that the image's
     colours and edges redraw a lot is suspect even where the network was
-    sure. (See docs/model_zoo.md, "Mask quality score", for how well each
+    sure. (See the score table of docs/model_zoo.md for how well each
     ranks masks by their true IoU.)
     """
     out = np.zeros(len(masks), dtype=np.float64)
