@@ -15,6 +15,7 @@ last image its part file holds complete. The same evaluation path scores
 the segmentor in ``tools/test.py``: only the evaluator differs.
 """
 import copy
+import dataclasses
 import glob
 import json
 import os
@@ -319,12 +320,10 @@ def _check_resume(opts: ProxyOptions, world: int, ranks) -> None:
             f'{sorted(worlds)} shard(s) (processes), this run has {world}; '
             'use the same number of processes, or run without --resume')
     writer = proxy_config(opts).test_evaluator
-    settings = ProxySettings(
-        merge=bool(writer['merge']),
-        drop_thr=float(writer['drop_thr']),
-        agreement=writer['agreement'],
-        drop_score_thr=float(writer['drop_score_thr']),
-        with_gt=bool(writer['with_gt']))
+    settings = ProxySettings(**{
+        f.name: writer[f.name]
+        for f in dataclasses.fields(ProxySettings)
+    })
     expected = part_header(writer['header'], settings)
     for r in ranks:
         p = part_path(opts.parts_dir, r, world)

@@ -6,6 +6,7 @@ to its part file as they come (memory stays flat in the data set size: no
 mask is gathered), and at the end rank 0 merges the parts into the output
 json in input order (:func:`assemble_output`) and writes the report.
 """
+import dataclasses
 import json
 import os.path as osp
 import time
@@ -33,15 +34,10 @@ PART_KEYS = ('id', 'segmentation', 'proxy_agreement', 'mask_ignored', 'skip',
 
 
 def part_header(header: Optional[dict], settings: ProxySettings) -> dict:
-    """The header of a run's part files (without ``rank`` / ``world``)."""
+    """The header of a run's part files (without ``rank`` / ``world``):
+    ``header`` and every field of ``settings``."""
     return dict(
-        format=PART_FORMAT,
-        **(header or {}),
-        merge=settings.merge,
-        drop_thr=settings.drop_thr,
-        agreement=settings.agreement,
-        drop_score_thr=settings.drop_score_thr,
-        with_gt=settings.with_gt)
+        format=PART_FORMAT, **(header or {}), **dataclasses.asdict(settings))
 
 
 @METRICS.register_module()
@@ -94,12 +90,9 @@ class ProxyMaskWriter(BoxMaskMetric):
             num_threads=num_threads,
             collect_device=collect_device,
             prefix=prefix)
-        self.settings = ProxySettings(
-            merge=bool(merge),
-            drop_thr=float(drop_thr),
-            agreement=agreement,
-            drop_score_thr=float(drop_score_thr),
-            with_gt=bool(with_gt))
+        # BoxMaskMetric's settings, and whether to score against GT masks
+        self.settings = dataclasses.replace(self.settings,
+                                            with_gt=bool(with_gt))
         self.out_file = None  # BoxMaskMetric's pickle dump: not used here
         self.output = out_file
         self.ann_file = ann_file
