@@ -211,10 +211,10 @@ class ProxyMaskWriter(BoxMaskMetric):
             ann_file=self.ann_file,
             out=self.output,
             generator=self.header.get('generator'),
-            merge=self.settings.merge,
-            drop_thr=self.settings.drop_thr,
-            agreement=self.settings.agreement,
-            drop_score_thr=self.settings.drop_score_thr,
+            # what the per-image steps did (every ProxySettings field but
+            # with_gt: whether GT scored the masks shows in `quality`)
+            **{k: v for k, v in dataclasses.asdict(self.settings).items()
+               if k != 'with_gt'},
             # the written Mask R-CNN config's classes (tools read them here,
             # not from the input json a second time)
             classes=class_names(index.data.get('categories') or []))

@@ -142,6 +142,11 @@ def test_report_numbers_on_known_ious(tmp_path):
     # box fill's masks are final: each scores 1
     assert report['score_percentiles'] == {
         k: 1.0 for k in ('5', '10', '20', '30', '50')}
+    # the rules the run applied: each ProxySettings field but with_gt
+    assert {k: report[k] for k in ('merge', 'drop_thr', 'agreement',
+                                   'drop_score_thr')} == dict(
+        merge=True, drop_thr=0.95, agreement='literal', drop_score_thr=0.0)
+    assert 'with_gt' not in report
 
 
 def test_report_score_percentiles_of_processed_masks(capsys):

@@ -134,6 +134,7 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     thr = float(sample.get('mask_thr', 0.5))
     masks, normed = region_masks(probs, regions, windows, thr)
     agreement = np.ones(len(masks))
+    quality = sample.get('pred_quality', None)
     refine = sample.get('refine', None)
     if refine and len(masks):
         img = sample.get('img', None)
@@ -147,10 +148,10 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
             refiners[key] = TASK_UTILS.build(dict(refine))
         refiner = refiners[key]
         for k, (region, q) in enumerate(zip(regions, normed)):
-            masks[k], outcome, agreement[k] = refiner(img, region, q, thr)
+            masks[k], outcome, agreement[k] = refiner(
+                img, region, q, thr, score=quality is None)
             if outcome != 'refined':
                 stats['refine_' + outcome] += 1
-    quality = sample.get('pred_quality', None)
     if quality is not None:
         scores = np.asarray(quality, dtype=np.float64).reshape(-1)
     else:

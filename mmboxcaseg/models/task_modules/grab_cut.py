@@ -177,7 +177,8 @@ class GrabCutRefine:
                               cv2.GC_PR_BGD))).astype(np.uint8)
 
     def __call__(self, image: np.ndarray, region, prob: np.ndarray,
-                 mask_thr: float) -> Tuple[np.ndarray, str, float]:
+                 mask_thr: float,
+                 score: bool = True) -> Tuple[np.ndarray, str, float]:
         """The region's bool mask, what happened to it (``'refined'``, or
         why the network's mask was kept: ``'small'``, ``'disagree'``,
         ``'fallback'``) and the agreement of GrabCut's mask with the
@@ -193,9 +194,15 @@ class GrabCutRefine:
         but the agreement is part of every mask's score
         (:func:`~mmboxcaseg.models.segmentors.region_masks.mask_scores`).
         Where GrabCut cannot run the agreement is 1 (no evidence either
-        way); where it ends empty, 0.
+        way); where it ends empty, 0. With ``score=False`` (the score
+        comes from elsewhere, e.g. a quality head) small boxes skip GrabCut
+        and their agreement is 1.
         """
         base = prob > mask_thr
+        x0, y0, x1, y1 = (float(v) for v in region)
+        small = (max(x1 - x0, 0) * max(y1 - y0, 0))**0.5 < self.min_size
+        if small and not score:
+            return base, 'small', 1.0
         out = grabcut_region(image, region, self.seeds(prob, mask_thr),
                              self.iterations, self.margin, self.seed)
         if out is None:
@@ -203,8 +210,7 @@ class GrabCutRefine:
         else:
             union = np.count_nonzero(out | base)
             agreement = np.count_nonzero(out & base) / union if union else 0.
-        x0, y0, x1, y1 = (float(v) for v in region)
-        if (max(x1 - x0, 0) * max(y1 - y0, 0))**0.5 < self.min_size:
+        if small:
             return base, 'small', agreement
         if out is None or not out.any():
             return base, 'fallback', agreement

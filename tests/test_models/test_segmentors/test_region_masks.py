@@ -222,3 +222,39 @@ def test_refinement_is_decided_per_box():
         img, probs, regions,
         refine=dict(type='GrabCutRefine', min_size=0), thr=0.4))
     assert 'refine_small' not in stats
+
+
+def test_a_quality_head_score_skips_grabcut_on_small_boxes(monkeypatch):
+    """Where a quality head gives the scores, GrabCut's agreement is not
+    needed: boxes kept for their size skip GrabCut; the masks are the
+    same as with the agreement computed, the scores the head's."""
+    import mmboxcaseg.models.task_modules.grab_cut as grab_cut
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 60, (100, 100, 3), dtype=np.uint8)
+    img[20:60, 20:60] = (40, 200, 230)
+    img[80:90, 80:90] = (40, 200, 230)
+    regions = np.array([[18, 18, 62, 62], [78, 78, 92, 92]])
+    p = np.zeros((44, 44), np.float32)
+    p[4:40, 4:40] = 1.0
+    probs = np.stack([p, p])
+    calls = []
+    real = grab_cut.grabcut_region
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(grab_cut, 'grabcut_region', counted)
+    refine = dict(type='GrabCutRefine')  # min_size 32: the 14 px box small
+    masks, _, stats = sample_region_masks(
+        _sample(img, probs, regions, refine=refine))
+    assert len(calls) == 2 and stats == {'refine_small': 1}
+    calls.clear()
+    sample = dict(_sample(img, probs, regions, refine=refine),
+                  pred_quality=[0.7, 0.2])
+    head_masks, scores, head_stats = sample_region_masks(sample)
+    assert [list(r) for r in calls] == [[18, 18, 62, 62]]
+    assert head_stats == stats
+    np.testing.assert_allclose(scores, [0.7, 0.2])
+    for a, b in zip(masks, head_masks):
+        np.testing.assert_array_equal(a, b)
