@@ -22,7 +22,7 @@
 #   g  BoxCaseg, masks scoring below DROP_SCORE ignored in the mask loss
 #      (--drop-score-thr; the score: certainty x GrabCut's agreement)
 # and row f: mmdet's BoxInst on the train split's boxes alone (no masks),
-# with the same backbone, input, augmentation and iterations.
+# with the same backbone, input and augmentation, twice the iterations.
 # Work dir layout: segmentor/, proxies/<set>.json (+ .report.json),
 # mask_rcnn_<row>_seed<seed>/ and boxinst_f_seed<seed>/ (finished: .done),
 # results.json.

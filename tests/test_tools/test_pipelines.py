@@ -288,9 +288,20 @@ def test_boxinst_config_trains_boxes_only():
     assert boxinst.train_dataloader.batch_size == 2
     assert boxinst.val_evaluator == mask_rcnn.val_evaluator
     assert boxinst.val_dataloader == mask_rcnn.val_dataloader
-    assert boxinst.train_cfg.max_iters == mask_rcnn.train_cfg.max_iters
-    assert boxinst.train_cfg.val_interval == boxinst.train_cfg.max_iters
-    assert boxinst.param_scheduler == mask_rcnn.param_scheduler
+    # the schedule measured for row f: twice the iterations, the same
+    # warm-up and steps at the same fractions, lr 0.005
+    n = boxinst.train_cfg.max_iters
+    assert n == 2 * mask_rcnn.train_cfg.max_iters
+    assert boxinst.train_cfg.val_interval == n
+    assert boxinst.default_hooks.checkpoint.interval == n
+    assert boxinst.model.mask_head.warmup_iters == n // 9
+    assert boxinst.optim_wrapper.optimizer.lr == 0.005
+    warmup, steps = boxinst.param_scheduler
+    assert warmup == mask_rcnn.param_scheduler[0]
+    m = mask_rcnn.train_cfg.max_iters
+    assert steps.end == n and steps.milestones == [
+        2 * k for k in mask_rcnn.param_scheduler[1].milestones] == [
+            int(0.75 * n), int(0.9 * n)] and m * 2 == n
 
 
 def _run(work, name, vals, done=True):
