@@ -30,9 +30,9 @@ __mask_rcnn = __Config.fromfile(
 default_scope = __mask_rcnn.default_scope
 
 fpn_channels = __mask_rcnn.fpn_channels
-# twice the Mask R-CNN's 1200 iterations (BoxInst's masks need the colour
-# term to fill them; at 1200 they were thinner still): more wall-clock than
-# a Mask R-CNN row, as the comparison allows the peer
+# twice the Mask R-CNN's 1200 iterations (its colour term, which fills the
+# masks, needs time: at 1200 they had not formed): more wall-clock than a
+# Mask R-CNN row, as the comparison allows the peer
 max_iter = 2 * __mask_rcnn.max_iters
 model = dict(
     backbone=dict(_delete_=True, **__mask_rcnn.model.backbone),
