@@ -33,7 +33,8 @@ fpn_channels = __mask_rcnn.fpn_channels
 # twice the Mask R-CNN's 1200 iterations (its colour term, which fills the
 # masks, needs time: at 1200 they had not formed): more wall-clock than a
 # Mask R-CNN row, as the comparison allows the peer
-max_iter = 2 * __mask_rcnn.max_iters
+stretch = 2
+max_iter = stretch * __mask_rcnn.max_iters
 model = dict(
     backbone=dict(_delete_=True, **__mask_rcnn.model.backbone),
     # BoxInst's P3-P7 on the same backbone levels and width: P3-P5 from
@@ -74,10 +75,11 @@ train_cfg = dict(max_iters=max_iter, val_interval=max_iter)
 # lr 0.005: mmdet's 0.01 (16 images) halved for batch 2, as the Mask
 # R-CNN's 0.02 was; at 0.01 the projection loss had not fallen by 1000 it
 optim_wrapper = dict(optimizer=dict(lr=0.005))
-# the Mask R-CNN's warm-up and steps at 75 % / 90 %, stretched to max_iter
+# the Mask R-CNN's warm-up, its steps stretched to max_iter
 param_scheduler = __mask_rcnn.param_scheduler
 param_scheduler[1].update(
-    end=max_iter, milestones=[int(max_iter * 0.75), int(max_iter * 0.9)])
+    end=max_iter,
+    milestones=[stretch * m for m in param_scheduler[1].milestones])
 default_hooks = dict(
     __mask_rcnn.default_hooks,
     checkpoint=dict(__mask_rcnn.default_hooks.checkpoint, interval=max_iter))
