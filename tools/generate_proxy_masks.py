@@ -102,6 +102,11 @@ def parse_args(argv=None):
         help='our config (relative to configs/) the written Mask R-CNN '
         'config inherits (default: the CPU recipe, proxy_mask_rcnn/'
         'proxy-mask-rcnn_effnet-lite0_fpn_cpu_coco128.py)')
+    p.add_argument(
+        '--no-mask-rcnn-config',
+        action='store_true',
+        help='write no Mask R-CNN config next to --out (a chain that '
+        'trains its own detector configs, e.g. make e2e)')
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     p.add_argument('--nproc', help=argparse.SUPPRESS, type=lambda _: p.error(
         '--nproc is gone; N ranks: bash tools/dist_proxy.sh N <flags>'))
@@ -223,11 +228,13 @@ def main(argv=None) -> int:
     resume = (f'rerun the same command with --resume to go on from the '
               f'images done so far (kept in {opts.parts_dir})')
     try:
-        check_stage3_args(args)  # before hours of conversion, not after
+        if not args.no_mask_rcnn_config:
+            check_stage3_args(args)  # before hours of conversion, not after
         check_show_dir(args)
         report = generate_proxy_masks(opts)
         if report is not None:  # rank 0 of a finished run
-            write_stage3_config(args, report)
+            if not args.no_mask_rcnn_config:
+                write_stage3_config(args, report)
             if args.show_dir:
                 write_pictures(args)
     except ProxyInputError as e:

@@ -117,7 +117,7 @@ $(PROXIES)/$(1).json: $(if $(filter boxcaseg,$(2)),$(SEG_CKPT)) | $(TRAIN_ANN)
 	rm -rf $$@.tmp && mkdir -p $$@.tmp
 	$(RUN) tools/generate_proxy_masks.py --ann-file $(TRAIN_ANN) \
 	    --img-root $(IMG_ROOT) --out $$@.tmp/$(1).json --generator $(2) \
-	    --num-workers 0 --no-progress $(3) \
+	    --num-workers 0 --no-progress --no-mask-rcnn-config $(3) \
 	    $(if $(SHOW),--show-dir $(E2E)/overlays/$(1))
 	mv $$@.tmp/$(1).report.json $(PROXIES)/$(1).report.json
 	mv $$@.tmp/$(1).json $$@ && rm -rf $$@.tmp

@@ -95,6 +95,21 @@ def test_converter_refuses_a_missing_val_file_before_converting(tmp_path):
     assert not out.exists()
 
 
+def test_no_mask_rcnn_config_writes_only_the_proxies(tmp_path, capsys):
+    """--no-mask-rcnn-config (a chain with its own detector configs):
+    the json and its report, no config and no line naming one."""
+    ann, imgs = make_dataset(tmp_path, _minimal_boxes())
+    out = tmp_path / 'proxy.json'
+    assert cli_main([
+        '--ann-file', str(ann), '--img-root', str(imgs), '--out', str(out),
+        '--generator', 'boxfill', '--num-workers', '0', '--no-progress',
+        '--no-mask-rcnn-config'
+    ]) == 0
+    assert out.is_file() and (tmp_path / 'proxy.report.json').is_file()
+    assert not (tmp_path / 'proxy_mask-rcnn.py').exists()
+    assert 'Mask R-CNN config' not in capsys.readouterr().out
+
+
 def test_boxes_to_trained_mask_rcnn_without_a_hand_edit(tmp_path, capsys):
     """A minimal boxes json -> converter (box fill, fast) -> the written
     config -> tools/train.py: 2 iterations and a validation on real masks

@@ -103,6 +103,8 @@ def test_dry_run_lists_every_step(tmp_path):
                  'boxcaseg_drop_score.json'):
         assert '--no-merge --drop-thr 0 ' in by_set[name] + ' '
     assert '--drop-score-thr 0.6 ' in by_set['boxcaseg_drop_score.json']
+    for line in proxies:  # the rows train their own detector configs
+        assert '--no-mask-rcnn-config' in line
     assert 'drop-score' not in by_set['boxcaseg.json']
     for name in ('boxcaseg.json', 'boxcaseg_merge_drop.json',
                  'boxcaseg_drop_score.json'):
@@ -180,6 +182,8 @@ def test_e2e_builds_skips_and_rebuilds(tmp_path):
     assert (e2e / 'proxies' / 'boxfill.report.json').is_file()
     assert not (e2e / 'segmentor').exists()
     assert not list((e2e / 'proxies').glob('*.tmp'))
+    assert not list((e2e / 'proxies').glob('*mask-rcnn.py'))
+    assert 'Mask R-CNN config' not in first.stdout  # was a deleted path
     results = json.loads((e2e / 'results.json').read_text())
     assert [(r['row'], r['seeds']) for r in results['rows']] == [
         ('a', [0]), ('d', [0])]
