@@ -65,8 +65,9 @@ DET_DATA ?= \
     val_dataloader.dataset.data_prefix.img=$(IMG_ROOT)/ \
     val_evaluator.0.ann_file=$(VAL_ANN) val_evaluator.1.ann_file=$(VAL_ANN)
 # extra --cfg-options of the segmentor training, the Mask R-CNN trainings,
-# the BoxInst trainings (by default the Mask R-CNN's) and the BoxCaseg
-# proxies (e.g. PROXY_OPTIONS=model.test_cfg.pred=mixed)
+# the BoxInst trainings (by default the Mask R-CNN's: a schedule given in
+# DET_OPTIONS replaces BoxInst's own too; BOXINST_OPTIONS= keeps it) and
+# the BoxCaseg proxies (e.g. PROXY_OPTIONS=model.test_cfg.pred=mixed)
 SEG_OPTIONS ?=
 DET_OPTIONS ?=
 BOXINST_OPTIONS ?= $(DET_OPTIONS)

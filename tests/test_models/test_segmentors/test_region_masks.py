@@ -175,22 +175,29 @@ def test_refinement_starts_from_the_model_mask_thr():
     assert masks[0.6][0][:, 0].tolist() == [False] * 5 + [True] * 3
 
 
+def _two_objects(hesitant):
+    """A 40 x 40 object and a 10 x 10 one on a textured 100 x 100 image,
+    their boxes with 2 px margin, and the network's maps (at the large
+    box's 44 x 44): sure (1) inside the object but two pixels short on
+    every side, and there ``hesitant``."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 60, (100, 100, 3), dtype=np.uint8)
+    img[20:60, 20:60] = (40, 200, 230)
+    img[80:90, 80:90] = (40, 200, 230)
+    regions = np.array([[18, 18, 62, 62], [78, 78, 92, 92]])
+    p = np.zeros((44, 44), np.float32)
+    p[2:42, 2:42] = hesitant
+    p[4:40, 4:40] = 1.0
+    return img, regions, np.stack([p, p])
+
+
 def test_refinement_is_decided_per_box():
     """Of one image's boxes, the large one whose refined mask keeps most of
     the network's is refined; the small one (side below ``min_size``)
     keeps the network's mask untouched."""
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 60, (100, 100, 3), dtype=np.uint8)
-    img[20:60, 20:60] = (40, 200, 230)  # a 40 x 40 object
-    img[80:90, 80:90] = (40, 200, 230)  # a 10 x 10 one
-    # the network found each object but two pixels short on every side,
-    # where it hesitates (0.35: probable background for GrabCut, between
-    # bg_thr 0.3 and mask_thr 0.4); the maps are at the large box's size
-    regions = np.array([[18, 18, 62, 62], [78, 78, 92, 92]])
-    p = np.zeros((44, 44), np.float32)
-    p[2:42, 2:42] = 0.35
-    p[4:40, 4:40] = 1.0
-    probs = np.stack([p, p])
+    # the two pixels short: 0.35, probable background for GrabCut (between
+    # bg_thr 0.3 and mask_thr 0.4)
+    img, regions, probs = _two_objects(hesitant=0.35)
     base, _, _ = sample_region_masks(_sample(img, probs, regions, thr=0.4))
     masks, _, stats = sample_region_masks(_sample(
         img, probs, regions, refine=dict(type='GrabCutRefine'), thr=0.4))
@@ -229,14 +236,7 @@ def test_a_quality_head_score_skips_grabcut_on_small_boxes(monkeypatch):
     needed: boxes kept for their size skip GrabCut; the masks are the
     same as with the agreement computed, the scores the head's."""
     import mmboxcaseg.models.task_modules.grab_cut as grab_cut
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 60, (100, 100, 3), dtype=np.uint8)
-    img[20:60, 20:60] = (40, 200, 230)
-    img[80:90, 80:90] = (40, 200, 230)
-    regions = np.array([[18, 18, 62, 62], [78, 78, 92, 92]])
-    p = np.zeros((44, 44), np.float32)
-    p[4:40, 4:40] = 1.0
-    probs = np.stack([p, p])
+    img, regions, probs = _two_objects(hesitant=0.0)
     calls = []
     real = grab_cut.grabcut_region
 
