@@ -15,6 +15,9 @@
 #                       where built mmcv wheels are kept (default: ~/.cache/mmboxcaseg/wheels),
 #                       one folder per (mmcv version, torch version, cpu|cuXY).
 #   MAX_JOBS=N          parallel compile jobs for mmcv (default: number of cores)
+#   MIN_FREE_GB=N       free space asked of the venv's and $TMPDIR's disks before torch is
+#                       installed (default 10: the venv ends at ~6.5 GB with PyPI's torch and
+#                       pip unpacks beside it; 0 skips the check)
 #
 # Idempotent: a second run checks a stamp and returns in seconds when nothing changed.
 set -euo pipefail
@@ -33,6 +36,19 @@ CURRENT_STEP=start
 trap 'rc=$?; [ $rc -ne 0 ] && printf "\n[setup_env] FAILED at step \"%s\" (exit %s); see the output above.\n" "$CURRENT_STEP" "$rc" >&2' EXIT
 
 # ---------------------------------------------------------------- 1. interpreter + venv
+# A full disk makes pip fail deep inside the torch install with "[Errno 28]"; say it
+# before starting, when torch is still to come (a venv with torch needs little more).
+CURRENT_STEP="check free disk space"
+MIN_FREE_GB=${MIN_FREE_GB:-10}
+free_gb() { df -Pk "$1" 2>/dev/null | awk 'NR == 2 { printf "%d", $4 / 1048576 }'; }
+if [ "$MIN_FREE_GB" != 0 ] && ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
+  venv_parent=$(dirname "$VENV")
+  for dir in "$venv_parent" "${TMPDIR:-/tmp}"; do
+    have=$(free_gb "$dir")
+    if [ -n "$have" ] && [ "$have" -lt "$MIN_FREE_GB" ]; then fail "only $have GB free on the disk of '$dir'; installing torch into $VENV needs ~$MIN_FREE_GB GB (free some space, point VENV or TMPDIR at a larger disk, or set MIN_FREE_GB=0 to try anyway)"; fi
+  done
+fi
+
 CURRENT_STEP="create virtual environment"
 if [ -z "${PYTHON:-}" ]; then
   if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi
