@@ -60,8 +60,8 @@ def parse_args(argv=None):
         type=float,
         default=0.0,
         help="also ignore masks whose score (the json's score: certainty x "
-        "GrabCut's agreement, or a quality head's IoU) is below this "
-        '(default 0: none)')
+        "GrabCut's agreement x (1 - the box's largest IoU with another), "
+        "or a quality head's IoU) is below this (default 0: none)")
     p.add_argument(
         '--agreement',
         default='snapped',

@@ -20,7 +20,8 @@
 #   d  box fill
 #   e  GrabCut
 #   g  BoxCaseg, masks scoring below DROP_SCORE ignored in the mask loss
-#      (--drop-score-thr; the score: certainty x GrabCut's agreement)
+#      (--drop-score-thr; the score: certainty x GrabCut's agreement x
+#      (1 - the box's largest IoU with another box))
 # and row f: mmdet's BoxInst on the train split's boxes alone (no masks),
 # with the same backbone, input and augmentation, twice the iterations.
 # Work dir layout: segmentor/, proxies/<set>.json (+ .report.json),
@@ -42,9 +43,9 @@ IMG_ROOT ?= $(DATA)
 SALIENT_DATA ?= data/davis345/masks data/sod204/masks
 # row g's score threshold: the masks scoring below it are ignored in the
 # mask loss. The score's scale depends on the photos: read it off the
-# report's score percentiles (no GT needed); 0.6 is about the 20th of
-# PennFudan's train proxies (a sixth ignored)
-DROP_SCORE ?= 0.6
+# report's score percentiles (no GT needed); 0.56 is about the 20th of
+# PennFudan's train proxies (a fifth ignored)
+DROP_SCORE ?= 0.56
 # ImageNet weights the configs start from (empty: the configs need none)
 PRETRAINED ?= checkpoints/efficientnet_lite0_mmboxcaseg.pth
 

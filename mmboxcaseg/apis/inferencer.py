@@ -43,7 +43,8 @@ from mmengine.logging import print_log
 
 from mmboxcaseg.datasets.image_files import image_size
 from mmboxcaseg.datasets.transforms import read_image
-from mmboxcaseg.structures import empty_rle, encode_masks, paste_masks
+from mmboxcaseg.structures import (box_regions, empty_rle, encode_masks,
+                                   neighbour_iou, paste_masks)
 from mmboxcaseg.structures.coco_index import (MAX_PIXELS, SKIP_REASONS,
                                               box_format_doubt,
                                               box_skip_codes, index_coco,
@@ -284,8 +285,9 @@ class BoxCasegInferencer(BaseInferencer):
     ``scores`` (``(N,)``: a quality head's predicted IoU of the mask where
     the model has one, else the mean certainty ``|2p - 1|`` of the network
     over the box, times GrabCut's agreement with the network's mask under
-    a refinement; 0 for a skipped box; see docs/model_zoo.md for how they
-    rank masks), ``skipped`` (``(N,)`` reason or None: one of
+    a refinement, times ``1 -`` the box's largest IoU with another given
+    box; 0 for a skipped box; see docs/model_zoo.md for how they rank
+    masks), ``skipped`` (``(N,)`` reason or None: one of
     ``SKIP_REASONS``, or ``'crowd'`` for a json's crowd annotation) and
     with ``return_logits`` the crop-resolution ``logits`` of the boxes
     not skipped. ``out_dir`` writes ``preds/<name>.json`` and
@@ -402,6 +404,10 @@ class BoxCasegInferencer(BaseInferencer):
 
     def _batches(self, item: _Item, img, shape, clipped, todo, batch_size):
         h, w = shape
+        # the score's crowding factor looks at every box of the image, not
+        # only at those of a box's chunk
+        crowd = dict(
+            zip(todo, neighbour_iou(box_regions(clipped[todo], (h, w)))))
         chunks = [
             todo[lo:lo + self.chunk_size]
             for lo in range(0, len(todo), self.chunk_size)
@@ -421,6 +427,7 @@ class BoxCasegInferencer(BaseInferencer):
                     problem=None,
                     boxes=clipped[sel],
                     input_boxes=item.boxes[sel],
+                    neighbour_iou=np.array([crowd[j] for j in sel]),
                     skip=np.zeros(len(sel), np.uint8),
                     ann_ids=[item.ann_ids[j] for j in sel],
                     category_ids=[0] * len(sel))

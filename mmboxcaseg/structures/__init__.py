@@ -1,6 +1,7 @@
 from .box_agreement import (AGREEMENT_MODES, aligned_box_iou, box_agreement,
                             drop_by_box_agreement, is_dropped,
                             mask_tight_boxes)
+from .box_crowding import neighbour_iou
 from .box_region import box_regions, paste_masks
 from .coco_index import (SKIP_REASONS, CocoFormatError, CocoIndex, ImageEntry,
                          index_coco)
@@ -19,5 +20,6 @@ __all__ = [
     'encode_masks', 'masks_to_coco_annotations', 'paired_iou',
     'segmentation_to_rle', 'AGREEMENT_MODES', 'aligned_box_iou',
     'box_agreement', 'drop_by_box_agreement', 'is_dropped',
-    'mask_tight_boxes', 'merge_smaller_first', 'painting_rank'
+    'mask_tight_boxes', 'merge_smaller_first', 'painting_rank',
+    'neighbour_iou'
 ]

@@ -139,9 +139,11 @@ def test_report_numbers_on_known_ious(tmp_path):
         '0.95': 1 / 3
     })
     assert report['agreement_histogram']['counts'] == [0] * 7 + [1, 0, 2]
-    # box fill's masks are final: each scores 1
+    # box fill is sure of its masks: each scores 1 - its box's largest IoU
+    # with another box of its image: ann 10 (16 px) inside ann 2 (100 px)
+    # 0.84 both, ann 8 alone 1
     assert report['score_percentiles'] == {
-        k: 1.0 for k in ('5', '10', '20', '30', '50')}
+        k: pytest.approx(0.84) for k in ('5', '10', '20', '30', '50')}
     # the rules the run applied: each ProxySettings field but with_gt
     assert {k: report[k] for k in ('merge', 'drop_thr', 'agreement',
                                    'drop_score_thr')} == dict(
@@ -306,9 +308,11 @@ def test_output_of_minimal_input_loads_in_coco_readers(tmp_path):
     assert pixels == {1: 0, 2: 8, 3: 8, 4: 30, 5: 0}
     assert {i: a['area'] for i, a in anns.items()} == {
         1: 16.0, 2: 8, 3: 8, 4: 30, 5: 25.0, 6: 6.0}
-    # box fill is sure of its masks (1, before the merge); skipped: 0
+    # box fill is sure of its masks (1, before the merge) times 1 - the
+    # box's largest IoU with another: 1 and 2, 1 and 3 overlap by half
+    # (IoU 8 / 16), 4 alone; skipped: 0 (and no neighbour)
     assert {i: a['score'] for i, a in anns.items()} == {
-        1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.0, 6: 0.0}
+        1: 0.5, 2: 0.5, 3: 0.5, 4: 1.0, 5: 0.0, 6: 0.0}
 
     api = COCO(str(out))
     assert sorted(api.getAnnIds(imgIds=[1])) == [1, 2, 3, 4, 5]

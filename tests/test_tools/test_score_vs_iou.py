@@ -92,3 +92,19 @@ def test_versus_ranks_by_the_iou_with_another_settings_masks(tmp_path,
         tool.main([str(a), '--versus', str(b)])
     msg = str(info.value.code)
     assert str(b) in msg and 'annotation id 2' in msg and '\n' not in msg
+
+
+def test_drop_thresholds_print_what_they_ignore_and_keep(tmp_path, capsys):
+    """Scores 0.1 .. 0.4 with true IoUs 0.2, 0.8, 0.6, 0.9: below 0.25
+    ignores 2 of 4 (50 %), keeps IoUs 0.6 and 0.9 (mean 75.0, one of two
+    at >= 0.75); below 0.5 ignores all."""
+    path = tmp_path / 'p.pkl'
+    with open(path, 'wb') as f:
+        pickle.dump([dict(score=0.1 * (k + 1), gt_iou=iou, skip=None)
+                     for k, iou in enumerate((0.2, 0.8, 0.6, 0.9))], f)
+    assert load_tool(TOOL).main([str(path), '--drop-thr', '0.25',
+                                 '0.5']) == 0
+    out = capsys.readouterr().out
+    assert ('drop below 0.25: 50.0 % ignored; kept: mean true IoU 75.0, '
+            'IoU >= 0.75 50.0 %') in out
+    assert 'drop below 0.5: 100.0 % ignored\n' in out

@@ -12,6 +12,10 @@ and the mean true IoU of each score quartile::
 training: each mask's IoU with the same box's mask in ``B`` (how much the
 model's settings disagree), and the score times that IoU.
 
+``--drop-thr T ...`` prints what ``generate_proxy_masks.py
+--drop-score-thr T`` would do to these masks: the share ignored (score
+below ``T``) and the kept masks' mean true IoU and share at IoU >= 0.75.
+
 The file is read with an allow-list (``mmboxcaseg.utils.safe_pickle``): a
 ``.pkl`` that would run code is refused.
 """
@@ -60,6 +64,13 @@ def main(argv=None) -> int:
         default=[],
         metavar='PKL',
         help='--out files of the same boxes under other test settings')
+    p.add_argument(
+        '--drop-thr',
+        nargs='+',
+        type=float,
+        default=[],
+        metavar='T',
+        help='score thresholds: the masks each would ignore and keep')
     args = p.parse_args(argv)
     from scipy.stats import spearmanr
     instances = [
@@ -85,10 +96,26 @@ def main(argv=None) -> int:
                    3)
     for q in range(4):
         sel = bins == q
+        if not sel.any():  # tied scores leave a quartile empty
+            continue
         print(f'score quartile {q + 1} ({edges[q]:.3f}..{edges[q + 1]:.3f}):'
               f' mean true IoU {pairs[sel, 1].mean():.3f} '
               f'({int(sel.sum())} masks)')
+    for thr in args.drop_thr:
+        print(drop_line(pairs, thr))
     return 0
+
+
+def drop_line(pairs: np.ndarray, thr: float) -> str:
+    """What ignoring the masks scoring below ``thr`` leaves of ``pairs``
+    ((n, 2): score, true IoU), as one line."""
+    kept = pairs[pairs[:, 0] >= thr, 1]
+    line = (f'drop below {thr:g}: {100 * (1 - len(kept) / len(pairs)):.1f} '
+            f'% ignored')
+    if len(kept):
+        line += (f'; kept: mean true IoU {100 * kept.mean():.1f}, '
+                 f'IoU >= 0.75 {100 * (kept >= 0.75).mean():.1f} %')
+    return line
 
 
 if __name__ == '__main__':

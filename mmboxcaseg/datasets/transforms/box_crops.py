@@ -22,7 +22,7 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from mmboxcaseg.registry import TRANSFORMS
-from mmboxcaseg.structures import box_regions
+from mmboxcaseg.structures import box_regions, neighbour_iou
 
 
 def crop_windows(boxes: np.ndarray, img_shape: Tuple[int, int],
@@ -105,7 +105,11 @@ class BoxCrops(BaseTransform):
     Required keys: ``img`` (or None), ``boxes`` (``(n, 4)`` xyxy), ``skip``.
     Added keys: ``valid`` (bool ``(n,)``: the boxes that were cropped),
     ``regions`` and ``crop_regions`` (int64 ``(K, 4)`` of the valid boxes:
-    their pixels, and the window each crop was cut from), ``crops``
+    their pixels, and the window each crop was cut from),
+    ``neighbour_iou`` (float64 ``(K,)``: each region's largest IoU with
+    another valid box's region, a factor of the mask score; kept when the
+    results bring it, as the Inferencer's do for a chunk of an image's
+    boxes, computed over all of them), ``crops``
     (a :class:`BoxCropList` of the ``K`` crops, ``[K, 3, h, w]`` uint8 BGR
     as loaded, cut when loaded).
 
@@ -143,6 +147,11 @@ class BoxCrops(BaseTransform):
             regions, windows = np.zeros((2, 0, 4), np.int64)
         results['regions'] = regions
         results['crop_regions'] = windows
+        if results.get('neighbour_iou') is None:
+            results['neighbour_iou'] = neighbour_iou(regions)
+        elif len(results['neighbour_iou']) != len(regions):
+            raise ValueError(f"{len(results['neighbour_iou'])} neighbour "
+                             f'IoUs for {len(regions)} valid boxes')
         results['crops'] = BoxCropList(img, windows, self.scale or (0, 0))
         return results
 

@@ -54,7 +54,8 @@ class PackBoxCasegInputs(BaseTransform):
 
 # per-annotation fields of a BoxImageDataset sample carried to the metric
 BOX_FIELDS = ('ann_ids', 'category_ids', 'boxes', 'input_boxes', 'skip',
-              'valid', 'regions', 'crop_regions', 'segmentations')
+              'valid', 'regions', 'crop_regions', 'neighbour_iou',
+              'segmentations')
 
 
 @TRANSFORMS.register_module()

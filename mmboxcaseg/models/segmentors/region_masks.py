@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from mmboxcaseg.registry import TASK_UTILS
+from mmboxcaseg.structures import neighbour_iou
 
 
 def normalise_minmax(probs: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -118,8 +119,10 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
         ``scores`` (``(K,)``: a quality head's predicted IoU
         ``pred_quality`` where the model has one, else
         :func:`mask_scores` times, under a refinement, the agreement of
-        GrabCut's mask with the network's (:class:`GrabCutRefine`); 1 for
-        final masks) and
+        GrabCut's mask with the network's (:class:`GrabCutRefine`) times
+        ``1 -`` the box's largest IoU with another box of the image
+        (:func:`~mmboxcaseg.structures.neighbour_iou`); for final masks
+        this last factor alone) and
         ``stats`` (Counter: the boxes a refinement left unrefined,
         ``refine_small`` / ``refine_disagree`` / ``refine_fallback``
         (:class:`GrabCutRefine`), and the model's ``stats``).
@@ -128,7 +131,7 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     regions = sample['regions']
     if 'pred_masks' in sample:
         masks = [np.asarray(m, dtype=bool) for m in sample['pred_masks']]
-        return masks, np.ones(len(masks)), stats
+        return masks, 1.0 - crowding(sample), stats
     probs = sample['pred_probs']
     windows = sample.get('crop_regions', None)
     thr = float(sample.get('mask_thr', 0.5))
@@ -157,8 +160,19 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     else:
         scores = mask_scores(
             region_probs(probs, regions, windows, normalise=False),
-            masks) * agreement
+            masks) * agreement * (1.0 - crowding(sample))
     return masks, scores, stats
+
+
+def crowding(sample) -> np.ndarray:
+    """Each valid box's largest IoU with another box of its image: the
+    sample's ``neighbour_iou`` (:class:`BoxCrops`, over every box of the
+    image even where the sample holds a chunk of them), else computed
+    from its ``regions``; ``(K,)`` float64."""
+    given = sample.get('neighbour_iou', None)
+    if given is not None:
+        return np.asarray(given, dtype=np.float64).reshape(-1)
+    return neighbour_iou(sample['regions'])
 
 
 def mask_scores(raw: Sequence[np.ndarray],
@@ -168,11 +182,13 @@ def mask_scores(raw: Sequence[np.ndarray],
     ``raw`` are the *un-normalised* region probabilities. A score near 1
     says the network was sure of every pixel of the box, foreground or
     background; near 0 that it hesitated everywhere. An empty mask scores 0.
-    Under a refinement the score is this times GrabCut's agreement with
-    the network (:func:`sample_region_masks`): a mask that the image's
-    colours and edges redraw a lot is suspect even where the network was
-    sure. (See the score table of docs/model_zoo.md for how well each
-    ranks masks by their true IoU.)
+    A mask's score (:func:`sample_region_masks`) is this times, under a
+    refinement, GrabCut's agreement with the network: a mask that the
+    image's colours and edges redraw a lot is suspect even where the
+    network was sure; and always times ``1 -`` the box's largest IoU with
+    a neighbour: a box that overlaps another of similar size is often
+    masked wrong. (See the score table of docs/model_zoo.md for how well
+    each ranks masks by their true IoU.)
     """
     out = np.zeros(len(masks), dtype=np.float64)
     for k, (p, m) in enumerate(zip(raw, masks)):

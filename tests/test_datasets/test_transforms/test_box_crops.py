@@ -39,6 +39,23 @@ def test_tight_crops_are_the_box_regions_resized():
     assert out['crops'][1:2].load().shape == (1, 3, 12, 16)
 
 
+def test_neighbour_iou_of_the_valid_boxes_reaches_the_sample():
+    """Regions 0..10 and 5..15 (IoU 1/3); a skipped box overlapping both
+    is not a neighbour. Given values (a chunk's, from all the image's
+    boxes) are kept; a wrong count is an error."""
+    img = np.zeros((20, 20, 3), np.uint8)
+    boxes = [[0, 0, 10, 10], [5, 0, 15, 10], [0, 0, 15, 10]]
+    out = BoxCrops(scale=None)(_results(img, boxes, skip=[0, 0, 3]))
+    np.testing.assert_allclose(out['neighbour_iou'], [1 / 3, 1 / 3])
+    sample = PackBoxImageInputs()(out)['data_samples']
+    np.testing.assert_allclose(sample.neighbour_iou, [1 / 3, 1 / 3])
+    given = dict(_results(img, boxes[:2]), neighbour_iou=np.array([.9, .8]))
+    assert BoxCrops(scale=None)(given)['neighbour_iou'].tolist() == [.9, .8]
+    with pytest.raises(ValueError, match='1 neighbour IoUs for 2 valid'):
+        BoxCrops(scale=None)(dict(_results(img, boxes[:2]),
+                                  neighbour_iou=np.array([.9])))
+
+
 def test_context_widens_the_window_not_the_box():
     regions, windows = crop_windows(
         np.array([[10., 10., 20., 30.], [0., 0., 5., 5.]]), (40, 40), 0.25)

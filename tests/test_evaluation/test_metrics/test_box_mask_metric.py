@@ -65,9 +65,18 @@ def test_hand_made_ious_class_mean_differs_from_instance_mean():
     assert res['boxmask/IoU@25'] == pytest.approx(200 / 3)
     assert res['boxmask/IoU@50'] == pytest.approx(100 / 3)  # 0.5 is not > .5
     assert res['boxmask/IoU@70'] == res['boxmask/IoU@75'] == 0
-    # scores 1, 1 (sure maps), 0 (an empty mask) against IoUs 2/3, 1/2, 0:
-    # ranks (2.5, 2.5, 1) and (3, 2, 1), correlation sqrt(3) / 2
-    assert res['boxmask/score_rho'] == pytest.approx(0.75**0.5)
+    # boxes 0 and 2 are the same box (neighbour IoU 1: their scores x 0),
+    # box 1 is sure and alone (1): scores (0, 1, 0) against IoUs 2/3, 1/2,
+    # 0, ranks (1.5, 3, 1.5) and (3, 2, 1): covariance 0
+    assert res['boxmask/score_rho'] == pytest.approx(0.0)
+    # without crowding (the sample's neighbour_iou, as BoxCrops gives it,
+    # all 0): scores 1, 1 (sure maps), 0 (an empty mask), ranks
+    # (2.5, 2.5, 1) and (3, 2, 1), correlation sqrt(3) / 2
+    image = _hand_made()[0]
+    image['neighbour_iou'] = np.zeros(4)
+    metric = METRICS.build(dict(type='BoxMaskMetric'))
+    metric.process({}, [image])
+    assert metric.evaluate(1)['boxmask/score_rho'] == pytest.approx(0.75**0.5)
 
 
 def test_score_rho_ranks_a_quality_head_s_predictions():

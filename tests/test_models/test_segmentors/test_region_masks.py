@@ -258,3 +258,19 @@ def test_a_quality_head_score_skips_grabcut_on_small_boxes(monkeypatch):
     np.testing.assert_allclose(scores, [0.7, 0.2])
     for a, b in zip(masks, head_masks):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_box_overlapping_another_scores_lower():
+    """The score is the certainty times ``1 -`` the box's largest IoU with
+    another box: two boxes overlapping by half (IoU 1/3) keep 2/3 of it,
+    the same maps in boxes apart keep all of it."""
+    p = np.zeros((2, 10, 10), np.float32)
+    p[:, 2:8, 2:8] = 1.0
+    apart, apart_scores, _ = sample_region_masks(
+        _sample(None, p, np.array([[0, 0, 10, 10], [20, 0, 30, 10]])))
+    near, near_scores, _ = sample_region_masks(
+        _sample(None, p, np.array([[0, 0, 10, 10], [5, 0, 15, 10]])))
+    for a, b in zip(apart, near):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(apart_scores, [1.0, 1.0])
+    np.testing.assert_allclose(near_scores, apart_scores * 2 / 3)
