@@ -406,8 +406,8 @@ class BoxCasegInferencer(BaseInferencer):
         h, w = shape
         # the score's crowding factor looks at every box of the image, not
         # only at those of a box's chunk
-        crowd = dict(
-            zip(todo, neighbour_iou(box_regions(clipped[todo], (h, w)))))
+        crowd = np.zeros(len(clipped))
+        crowd[todo] = neighbour_iou(box_regions(clipped[todo], (h, w)))
         chunks = [
             todo[lo:lo + self.chunk_size]
             for lo in range(0, len(todo), self.chunk_size)
@@ -427,7 +427,7 @@ class BoxCasegInferencer(BaseInferencer):
                     problem=None,
                     boxes=clipped[sel],
                     input_boxes=item.boxes[sel],
-                    neighbour_iou=np.array([crowd[j] for j in sel]),
+                    neighbour_iou=crowd[sel],
                     skip=np.zeros(len(sel), np.uint8),
                     ann_ids=[item.ann_ids[j] for j in sel],
                     category_ids=[0] * len(sel))

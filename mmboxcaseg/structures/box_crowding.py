@@ -9,6 +9,8 @@ segmentors.region_masks.sample_region_masks`) is multiplied by
 ``1 - neighbour_iou``; docs/model_zoo.md (the score table) has what it buys.
 """
 import numpy as np
+import torch
+from mmdet.structures.bbox import bbox_overlaps
 
 # pairs of boxes compared at once: bounds the memory of an image with very
 # many boxes (a crowd) at 2^22 pairs x 8 bytes x a few arrays (~200 MB)
@@ -38,8 +40,6 @@ def neighbour_iou(boxes: np.ndarray) -> np.ndarray:
         return out
     order = np.argsort(b[:, 0], kind='stable')
     s = b[order]
-    area = np.clip(s[:, 2] - s[:, 0], 0, None) * np.clip(
-        s[:, 3] - s[:, 1], 0, None)
     max_w = float(np.clip(s[:, 2] - s[:, 0], 0, None).max())
     best = np.zeros(n, dtype=np.float64)
     left = s[:, 0]
@@ -54,13 +54,8 @@ def neighbour_iou(boxes: np.ndarray) -> np.ndarray:
         if (stop - start) * (hi - lo) > _BLOCK_PAIRS and stop - start > 1:
             rows = max(1, rows // 2)  # too many pairs at once: fewer rows
             continue
-        cand = s[lo:hi]
-        lt = np.maximum(blk[:, None, :2], cand[None, :, :2])
-        rb = np.minimum(blk[:, None, 2:], cand[None, :, 2:])
-        inter = np.clip(rb - lt, 0, None).prod(axis=2)
-        union = area[start:stop, None] + area[None, lo:hi] - inter
-        iou = np.zeros_like(inter)
-        np.divide(inter, union, out=iou, where=union > 0)
+        iou = bbox_overlaps(torch.from_numpy(blk),
+                            torch.from_numpy(s[lo:hi])).numpy()
         # a box is not its own neighbour
         own = np.arange(start, stop)
         inside = (own >= lo) & (own < hi)
