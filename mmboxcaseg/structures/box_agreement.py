@@ -56,24 +56,38 @@ def mask_tight_boxes(masks: np.ndarray) -> np.ndarray:
 def aligned_box_iou(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
     """IoU of paired boxes (row i with row i), pixel-edge convention.
 
+    The leading shapes broadcast as numpy's do, so ``(N, 1, 4)`` against
+    ``(1, M, 4)`` gives the ``(N, M)`` IoU of every pair (what
+    :func:`~mmboxcaseg.structures.box_crowding.neighbour_iou` uses). Plain
+    numpy on purpose: mmdet's ``bbox_overlaps`` module imports ``mmcv.ops``,
+    which stages 1 and 2 must not need (tests/test_tools/
+    test_without_compiled_ops.py).
+
     Args:
-        boxes1 (np.ndarray): (N, 4) ``x1, y1, x2, y2``.
-        boxes2 (np.ndarray): (N, 4) ``x1, y1, x2, y2``.
+        boxes1 (np.ndarray): (N, 4) ``x1, y1, x2, y2`` (or any (..., 4)).
+        boxes2 (np.ndarray): (N, 4) ``x1, y1, x2, y2`` (or any (..., 4)
+            that broadcasts with ``boxes1``).
 
     Returns:
-        np.ndarray: (N,) float64 IoU; 0 where the union is empty.
+        np.ndarray: (N,) float64 IoU (the broadcast leading shape); 0 where
+        the union is empty.
     """
-    b1 = np.asarray(boxes1, dtype=np.float64).reshape(-1, 4)
-    b2 = np.asarray(boxes2, dtype=np.float64).reshape(-1, 4)
-    if b1.shape != b2.shape:
-        raise ValueError(f'{b1.shape[0]} boxes paired with {b2.shape[0]}')
-    wh1 = np.clip(b1[:, 2:] - b1[:, :2], 0, None)
-    wh2 = np.clip(b2[:, 2:] - b2[:, :2], 0, None)
-    lt = np.maximum(b1[:, :2], b2[:, :2])
-    rb = np.minimum(b1[:, 2:], b2[:, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(axis=1)
-    union = wh1.prod(axis=1) + wh2.prod(axis=1) - inter
-    iou = np.zeros(b1.shape[0], dtype=np.float64)
+    b1 = np.asarray(boxes1, dtype=np.float64)
+    b2 = np.asarray(boxes2, dtype=np.float64)
+    b1 = b1.reshape(-1, 4) if b1.ndim < 2 else b1
+    b2 = b2.reshape(-1, 4) if b2.ndim < 2 else b2
+    try:
+        shape = np.broadcast_shapes(b1.shape[:-1], b2.shape[:-1])
+    except ValueError:
+        raise ValueError(f'{b1.shape[0]} boxes paired with {b2.shape[0]}') \
+            from None
+    wh1 = np.clip(b1[..., 2:] - b1[..., :2], 0, None)
+    wh2 = np.clip(b2[..., 2:] - b2[..., :2], 0, None)
+    lt = np.maximum(b1[..., :2], b2[..., :2])
+    rb = np.minimum(b1[..., 2:], b2[..., 2:])
+    inter = np.clip(rb - lt, 0, None).prod(axis=-1)
+    union = wh1.prod(axis=-1) + wh2.prod(axis=-1) - inter
+    iou = np.zeros(shape, dtype=np.float64)
     np.divide(inter, union, out=iou, where=union > 0)
     return iou
 

@@ -9,8 +9,8 @@ segmentors.region_masks.sample_region_masks`) is multiplied by
 ``1 - neighbour_iou``; docs/model_zoo.md (the score table) has what it buys.
 """
 import numpy as np
-import torch
-from mmdet.structures.bbox import bbox_overlaps
+
+from .box_agreement import aligned_box_iou
 
 # pairs of boxes compared at once: bounds the memory of an image with very
 # many boxes (a crowd) at 2^22 pairs x 8 bytes x a few arrays (~200 MB)
@@ -54,8 +54,7 @@ def neighbour_iou(boxes: np.ndarray) -> np.ndarray:
         if (stop - start) * (hi - lo) > _BLOCK_PAIRS and stop - start > 1:
             rows = max(1, rows // 2)  # too many pairs at once: fewer rows
             continue
-        iou = bbox_overlaps(torch.from_numpy(blk),
-                            torch.from_numpy(s[lo:hi])).numpy()
+        iou = aligned_box_iou(blk[:, None], s[None, lo:hi])
         # a box is not its own neighbour
         own = np.arange(start, stop)
         inside = (own >= lo) & (own < hi)

@@ -65,6 +65,17 @@ def test_aligned_box_iou_float_boxes_and_empty_union():
     np.testing.assert_allclose(iou, [1 / 3, 0.0])
 
 
+def test_aligned_box_iou_broadcasts_to_all_pairs():
+    a = np.array([[0, 0, 2, 2], [0, 0, 4, 4]], float)
+    b = np.array([[0, 0, 2, 2], [1, 1, 3, 3], [5, 5, 6, 6]], float)
+    iou = aligned_box_iou(a[:, None], b[None])
+    # 2x2 in 2x2; 1 px of 4 + 4; apart / 4 px of 16; 4 of 16; apart
+    np.testing.assert_allclose(
+        iou, [[1, 1 / 7, 0], [4 / 16, 4 / 16, 0]])
+    with pytest.raises(ValueError, match='2 boxes paired with 3'):
+        aligned_box_iou(a, b)
+
+
 def test_bad_shapes_raise():
     with pytest.raises(ValueError):
         drop_by_box_agreement(np.zeros((5, 5), bool), np.zeros((1, 4)), 0.5)
