@@ -70,13 +70,14 @@ def test_hand_made_ious_class_mean_differs_from_instance_mean():
     # 0, ranks (1.5, 3, 1.5) and (3, 2, 1): covariance 0
     assert res['boxmask/score_rho'] == pytest.approx(0.0)
     # without crowding (the sample's neighbour_iou, as BoxCrops gives it,
-    # all 0): scores 1, 1 (sure maps), 0 (an empty mask), ranks
-    # (2.5, 2.5, 1) and (3, 2, 1), correlation sqrt(3) / 2
+    # all 0): sure maps (certainty 1) times the fill factor: box 0's mask
+    # fills a quarter of it (0.25 ** 0.25), box 1's all of it (1), box 2's
+    # is empty (0); ranks (2, 3, 1) against (3, 2, 1): 1 - 6 * 2 / 24
     image = _hand_made()[0]
     image['neighbour_iou'] = np.zeros(4)
     metric = METRICS.build(dict(type='BoxMaskMetric'))
     metric.process({}, [image])
-    assert metric.evaluate(1)['boxmask/score_rho'] == pytest.approx(0.75**0.5)
+    assert metric.evaluate(1)['boxmask/score_rho'] == pytest.approx(0.5)
 
 
 def test_score_rho_ranks_a_quality_head_s_predictions():

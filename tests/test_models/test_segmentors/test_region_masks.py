@@ -4,8 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmboxcaseg.models.segmentors import (mask_scores, region_masks,
-                                          region_probs, sample_region_masks)
+from mmboxcaseg.models.segmentors import (fill_factor, mask_scores,
+                                          region_masks, region_probs,
+                                          sample_region_masks)
 from mmboxcaseg.models.task_modules import GrabCutRefine
 
 
@@ -262,8 +263,9 @@ def test_a_quality_head_score_skips_grabcut_on_small_boxes(monkeypatch):
 
 def test_a_box_overlapping_another_scores_lower():
     """The score is the certainty times ``1 -`` the box's largest IoU with
-    another box: two boxes overlapping by half (IoU 1/3) keep 2/3 of it,
-    the same maps in boxes apart keep all of it."""
+    another box times the fill factor: two boxes overlapping by half (IoU
+    1/3) keep 2/3 of it, the same maps in boxes apart keep all of it. The
+    sure maps (certainty 1) fill 36 of each box's 100 pixels."""
     p = np.zeros((2, 10, 10), np.float32)
     p[:, 2:8, 2:8] = 1.0
     apart, apart_scores, _ = sample_region_masks(
@@ -272,5 +274,19 @@ def test_a_box_overlapping_another_scores_lower():
         _sample(None, p, np.array([[0, 0, 10, 10], [5, 0, 15, 10]])))
     for a, b in zip(apart, near):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(apart_scores, [1.0, 1.0])
+    np.testing.assert_allclose(apart_scores, [0.36**0.25] * 2)
     np.testing.assert_allclose(near_scores, apart_scores * 2 / 3)
+
+
+def test_fill_factor_is_the_fourth_root_of_the_box_share():
+    full = np.ones((4, 5), bool)
+    half = np.zeros((4, 5), bool)
+    half[:2] = True
+    sixteenth = np.zeros((4, 4), bool)
+    sixteenth[0, 0] = True
+    np.testing.assert_allclose(
+        fill_factor([full, half, sixteenth,
+                     np.zeros((3, 3), bool),
+                     np.zeros((0, 4), bool)]),
+        [1.0, 0.5**0.25, 0.5, 0.0, 0.0])
+    assert fill_factor([]).shape == (0, )
