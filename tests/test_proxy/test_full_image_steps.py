@@ -66,10 +66,11 @@ def test_a_chunk_holds_at_most_its_budget(monkeypatch):
 
 
 def test_drop_by_score_ignores_the_unsure_masks_only():
-    """Two boxes, one the network is sure of (p in {0.02, 0.98}: score
-    0.96), one it hesitates on (p in {0.4, 0.6}: score 0.2). A score drop
-    at 0.5 ignores the second mask (in the mask loss only: its RLE, score
-    and agreement stay); without it nothing is ignored."""
+    """Two boxes, one the network is sure of (p in {0.02, 0.98}: certainty
+    0.96), one it hesitates on (p in {0.4, 0.6}: 0.2); both masks fill a
+    quarter of their box (fill factor 0.25 ** 0.25): scores 0.68 and 0.14.
+    A score drop at 0.5 ignores the second mask (in the mask loss only: its
+    RLE, score and agreement stay); without it nothing is ignored."""
     sure = np.full((8, 8), 0.02, np.float32)
     sure[2:6, 2:6] = 0.98
     unsure = np.full((8, 8), 0.4, np.float32)
@@ -83,7 +84,8 @@ def test_drop_by_score_ignores_the_unsure_masks_only():
     kept, _ = image_records(sample, ProxySettings(merge=False))
     dropped, _ = image_records(
         sample, ProxySettings(merge=False, drop_score_thr=0.5))
-    assert [r['score'] for r in kept] == pytest.approx([0.96, 0.2])
+    assert [r['score'] for r in kept] == pytest.approx(
+        [0.96 * 0.25**0.25, 0.2 * 0.25**0.25])
     assert [r['mask_ignored'] for r in kept] == [False, False]
     assert [r['mask_ignored'] for r in dropped] == [False, True]
     for a, b in zip(kept, dropped):
