@@ -21,7 +21,8 @@
 #   e  GrabCut
 #   g  BoxCaseg, masks scoring below DROP_SCORE ignored in the mask loss
 #      (--drop-score-thr; the score: certainty x GrabCut's agreement x
-#      (1 - the box's largest IoU with another box))
+#      (1 - the box's largest IoU with another box) x (the share of the box
+#      the mask fills) ^ 0.25)
 # and row f: mmdet's BoxInst on the train split's boxes alone (no masks),
 # with the same backbone, input and augmentation, twice the iterations.
 # Work dir layout: segmentor/, proxies/<set>.json (+ .report.json),
@@ -43,9 +44,9 @@ IMG_ROOT ?= $(DATA)
 SALIENT_DATA ?= data/davis345/masks data/sod204/masks
 # row g's score threshold: the masks scoring below it are ignored in the
 # mask loss. The score's scale depends on the photos: read it off the
-# report's score percentiles (no GT needed); 0.56 is about the 20th of
+# report's score percentiles (no GT needed); 0.48 is about the 20th of
 # PennFudan's train proxies (a fifth ignored)
-DROP_SCORE ?= 0.56
+DROP_SCORE ?= 0.48
 # ImageNet weights the configs start from (empty: the configs need none)
 PRETRAINED ?= checkpoints/efficientnet_lite0_mmboxcaseg.pth
 
