@@ -6,7 +6,6 @@ from .region_masks import (fill_factor, mask_iou_targets, mask_scores,
 
 __all__ = [
     'BoxCaseg', 'BoxFillSegmentor', 'GrabCutSegmentor', 'fill_factor',
-    'mask_iou_targets',
-    'mask_scores', 'normalise_minmax', 'region_masks', 'region_probs',
-    'sample_region_masks'
+    'mask_iou_targets', 'mask_scores', 'normalise_minmax', 'region_masks',
+    'region_probs', 'sample_region_masks'
 ]

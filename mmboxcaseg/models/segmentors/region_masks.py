@@ -205,8 +205,8 @@ def mask_scores(raw: Sequence[np.ndarray],
     network was sure; and always times ``1 -`` the box's largest IoU with
     a neighbour: a box that overlaps another of similar size is often
     masked wrong; and times :func:`fill_factor`: a mask that fills little
-    of its box is more often wrong. (See the score table of docs/model_zoo.md for how well
-    each ranks masks by their true IoU.)
+    of its box is more often wrong. (See the score table of
+    docs/model_zoo.md for how well each ranks masks by their true IoU.)
     """
     out = np.zeros(len(masks), dtype=np.float64)
     for k, (p, m) in enumerate(zip(raw, masks)):
