@@ -102,7 +102,7 @@ def test_dry_run_lists_every_step(tmp_path):
     for name in ('boxcaseg.json', 'boxfill.json', 'grabcut.json',
                  'boxcaseg_drop_score.json'):
         assert '--no-merge --drop-thr 0 ' in by_set[name] + ' '
-    assert '--drop-score-thr 0.56 ' in by_set['boxcaseg_drop_score.json']
+    assert '--drop-score-thr 0.48 ' in by_set['boxcaseg_drop_score.json']
     for line in proxies:  # the rows train their own detector configs
         assert '--no-mask-rcnn-config' in line
     assert 'drop-score' not in by_set['boxcaseg.json']
