@@ -139,7 +139,7 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     regions = sample['regions']
     if 'pred_masks' in sample:
         masks = [np.asarray(m, dtype=bool) for m in sample['pred_masks']]
-        return masks, (1.0 - crowding(sample)) * fill_factor(masks), stats
+        return masks, box_factors(sample, masks), stats
     probs = sample['pred_probs']
     windows = sample.get('crop_regions', None)
     thr = float(sample.get('mask_thr', 0.5))
@@ -168,9 +168,15 @@ def sample_region_masks(sample, refiners: Optional[dict] = None):
     else:
         scores = mask_scores(
             region_probs(probs, regions, windows, normalise=False),
-            masks) * agreement * (1.0 - crowding(sample))
-        scores *= fill_factor(masks)
+            masks) * agreement * box_factors(sample, masks)
     return masks, scores, stats
+
+
+def box_factors(sample, masks: Sequence[np.ndarray]) -> np.ndarray:
+    """The score factors every mask gets, whatever made it (the network,
+    GrabCut, box fill): ``1 -`` its box's :func:`crowding` times
+    :func:`fill_factor`; ``(K,)`` float64."""
+    return (1.0 - crowding(sample)) * fill_factor(masks)
 
 
 def fill_factor(masks: Sequence[np.ndarray]) -> np.ndarray:
