@@ -178,3 +178,42 @@ def test_quality_config_trains_the_head_alone_on_salient_crops(tmp_path):
     changed = {k.split('.')[0] for k, v in model.state_dict().items()
                if not torch.equal(v, before[k])}
     assert changed == {'quality_head'}
+
+
+def test_every_box_set_config_pools_both_box_sets(tmp_path):
+    """coco128 + PennFudan boxes: the default recipe with a second box set
+    whose crops share the 9 box places of every batch (the ratio sampler
+    pools sub-sets by source), the rest of the recipe unchanged."""
+    cfg = Config.fromfile(CPU.replace('coco128-salient', 'coco128-pennfudan'
+                                      '-salient'))
+    one = Config.fromfile(CPU)
+    assert cfg.model == one.model and cfg.val_dataloader == one.val_dataloader
+    assert cfg.train_cfg == one.train_cfg
+    sets = cfg.train_dataloader.dataset.datasets
+    assert [(s.type, s.data_root) for s in sets] == [
+        ('BoxCropDataset', 'data/coco128/'),
+        ('BoxCropDataset', 'data/pennfudan/'),
+        ('SalientDataset', 'data/davis345/'),
+        ('SalientDataset', 'data/sod204/')]
+    assert sets[1].pipeline == sets[0].pipeline
+    # tiny stand-ins: two box roots (5 usable boxes each), one salient set
+    roots = [write_coco(tmp_path / name) for name in ('a', 'b')]
+    sal_root = write_salient(tmp_path / 'sal', [f'{i:03d}' for i in range(14)])
+    for s, (root, ann) in zip(sets, roots):
+        s.update(data_root=root, ann_file=ann)
+    sets[2].update(data_root=sal_root)
+    cfg.train_dataloader.dataset.datasets = sets[:3]
+    cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
+    init_default_scope('mmboxcaseg')
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=1234)
+    assert len(loader) == 2  # 14 salient images // 7 per batch
+    boxes = []
+    for batch in loader:
+        sources = [s.source for s in batch['data_samples']]
+        assert sources.count('box') == 9 and sources.count('salient') == 7
+        boxes += [
+            s.img_path for s in batch['data_samples'] if s.source == 'box'
+        ]
+    # 18 box crops from 10 boxes: every box of both roots before a repeat
+    roots_seen = [str(tmp_path / 'a') in p for p in boxes[:10]]
+    assert sorted(roots_seen) == [False] * 5 + [True] * 5

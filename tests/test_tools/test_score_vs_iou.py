@@ -108,3 +108,33 @@ def test_drop_thresholds_print_what_they_ignore_and_keep(tmp_path, capsys):
     assert ('drop below 0.25: 50.0 % ignored; kept: mean true IoU 75.0, '
             'IoU >= 0.75 50.0 %') in out
     assert 'drop below 0.5: 100.0 % ignored\n' in out
+
+
+def test_ann_file_ranks_within_cocos_object_sizes(tmp_path, capsys):
+    """Boxes 10x10 (small), 40x40 (medium) and 100x100 (large), three of
+    each (areas below 32^2, below 96^2, above). Within small the score ranks
+    the IoUs backwards (Spearman -1), within medium and large forwards (1);
+    a box missing from the json is one line naming the file and the id."""
+    import json
+    sides = [10] * 3 + [40] * 3 + [100] * 3
+    ious = [0.9, 0.8, 0.7, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+    anns = [dict(id=k, image_id=1, bbox=[0, 0, s, s])
+            for k, s in enumerate(sides)]
+    ann = tmp_path / 'a.json'
+    ann.write_text(json.dumps(dict(images=[], annotations=anns)))
+    path = tmp_path / 'p.pkl'
+    path.write_bytes(pickle.dumps([
+        dict(id=k, score=0.1 * (k % 3 + 1), gt_iou=iou, skip=None)
+        for k, iou in enumerate(ious)
+    ]))
+    tool = load_tool(TOOL)
+    assert tool.main([str(path), '--ann-file', str(ann)]) == 0
+    out = capsys.readouterr().out
+    assert 'small boxes (3): Spearman -1.000, mean true IoU 0.800' in out
+    assert 'medium boxes (3): Spearman 1.000, mean true IoU 0.400' in out
+    assert 'large boxes (3): Spearman 1.000, mean true IoU 0.700' in out
+    ann.write_text(json.dumps(dict(images=[], annotations=anns[:8])))
+    with pytest.raises(SystemExit) as info:
+        tool.main([str(path), '--ann-file', str(ann)])
+    msg = str(info.value.code)
+    assert str(ann) in msg and 'annotation id 8' in msg and '\n' not in msg

@@ -12,6 +12,12 @@ and the mean true IoU of each score quartile::
 training: each mask's IoU with the same box's mask in ``B`` (how much the
 model's settings disagree), and the score times that IoU.
 
+``--ann-file A.json`` (the COCO json whose boxes were scored) also prints
+Spearman within COCO's object sizes, by each box's area ``w * h``: small
+(< 32^2 px), medium (< 96^2), large. A whole set's rank correlation mixes
+sizes whose IoUs differ; within one size it says how well the score sorts
+objects alike.
+
 ``--drop-thr T ...`` prints what ``generate_proxy_masks.py
 --drop-score-thr T`` would do to these masks: the share ignored (score
 below ``T``) and the kept masks' mean true IoU and share at IoU >= 0.75.
@@ -24,6 +30,7 @@ import sys
 
 import numpy as np
 
+from mmboxcaseg.structures.coco_index import parse_boxes, read_coco_json
 from mmboxcaseg.utils import UserError, exit_on_user_error
 from mmboxcaseg.utils.safe_pickle import load_results
 
@@ -54,6 +61,29 @@ def agreement(instances: list, others: list, path: str) -> np.ndarray:
     return out
 
 
+# COCO's object sizes by area in px^2 (pycocotools' areaRng)
+SIZES = (('small', 0, 32**2), ('medium', 32**2, 96**2), ('large', 96**2,
+                                                        np.inf))
+
+
+def box_areas(instances: list, ann_file: str) -> np.ndarray:
+    """``w * h`` of each instance's box in the COCO json ``ann_file``, found
+    by annotation id; (n,) float64. An id the json lacks, or a box that is
+    not 4 numbers, is an error naming the file and the id."""
+    anns = read_coco_json(ann_file)['annotations']
+    boxes = parse_boxes(anns)
+    by_id = {a.get('id'): k for k, a in enumerate(anns)}
+    out = np.zeros(len(instances))
+    for k, d in enumerate(instances):
+        row = by_id.get(d.get('id'))
+        if row is None or not np.isfinite(boxes[row]).all():
+            why = 'no annotation' if row is None else 'no usable bbox'
+            raise UserError(f'{ann_file}: {why} for annotation id '
+                            f'{d.get("id")} (not the scored boxes?)')
+        out[k] = boxes[row, 2] * boxes[row, 3]
+    return out
+
+
 @exit_on_user_error
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -71,6 +101,9 @@ def main(argv=None) -> int:
         default=[],
         metavar='T',
         help='score thresholds: the masks each would ignore and keep')
+    p.add_argument(
+        '--ann-file',
+        help='the COCO json of the scored boxes: Spearman per object size')
     args = p.parse_args(argv)
     from scipy.stats import spearmanr
     instances = [
@@ -101,6 +134,17 @@ def main(argv=None) -> int:
         print(f'score quartile {q + 1} ({edges[q]:.3f}..{edges[q + 1]:.3f}):'
               f' mean true IoU {pairs[sel, 1].mean():.3f} '
               f'({int(sel.sum())} masks)')
+    if args.ann_file:
+        areas = box_areas(instances, args.ann_file)
+        for name, lo, hi in SIZES:
+            sel = (areas >= lo) & (areas < hi)
+            line = f'{name} boxes ({int(sel.sum())}): '
+            if sel.sum() < 3:
+                print(line + 'too few to rank')
+                continue
+            rho = spearmanr(pairs[sel, 0], pairs[sel, 1]).statistic
+            print(line + f'Spearman {rho:.3f}, mean true IoU '
+                  f'{pairs[sel, 1].mean():.3f}')
     for thr in args.drop_thr:
         print(drop_line(pairs, thr))
     return 0
