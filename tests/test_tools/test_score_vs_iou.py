@@ -118,10 +118,11 @@ def test_ann_file_ranks_within_cocos_object_sizes(tmp_path, capsys):
     import json
     sides = [10] * 3 + [40] * 3 + [100] * 3
     ious = [0.9, 0.8, 0.7, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
-    anns = [dict(id=k, image_id=1, bbox=[0, 0, s, s])
+    anns = [dict(id=k, image_id=1, category_id=1, bbox=[0, 0, s, s])
             for k, s in enumerate(sides)]
+    images = [dict(id=1, file_name='a.jpg', width=200, height=200)]
     ann = tmp_path / 'a.json'
-    ann.write_text(json.dumps(dict(images=[], annotations=anns)))
+    ann.write_text(json.dumps(dict(images=images, annotations=anns)))
     path = tmp_path / 'p.pkl'
     path.write_bytes(pickle.dumps([
         dict(id=k, score=0.1 * (k % 3 + 1), gt_iou=iou, skip=None)
@@ -133,7 +134,7 @@ def test_ann_file_ranks_within_cocos_object_sizes(tmp_path, capsys):
     assert 'small boxes (3): Spearman -1.000, mean true IoU 0.800' in out
     assert 'medium boxes (3): Spearman 1.000, mean true IoU 0.400' in out
     assert 'large boxes (3): Spearman 1.000, mean true IoU 0.700' in out
-    ann.write_text(json.dumps(dict(images=[], annotations=anns[:8])))
+    ann.write_text(json.dumps(dict(images=images, annotations=anns[:8])))
     with pytest.raises(SystemExit) as info:
         tool.main([str(path), '--ann-file', str(ann)])
     msg = str(info.value.code)

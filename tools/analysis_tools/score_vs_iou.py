@@ -30,7 +30,7 @@ import sys
 
 import numpy as np
 
-from mmboxcaseg.structures.coco_index import parse_boxes, read_coco_json
+from mmboxcaseg.structures.coco_index import index_coco
 from mmboxcaseg.utils import UserError, exit_on_user_error
 from mmboxcaseg.utils.safe_pickle import load_results
 
@@ -67,20 +67,21 @@ SIZES = (('small', 0, 32**2), ('medium', 32**2, 96**2), ('large', 96**2,
 
 
 def box_areas(instances: list, ann_file: str) -> np.ndarray:
-    """``w * h`` of each instance's box in the COCO json ``ann_file``, found
-    by annotation id; (n,) float64. An id the json lacks, or a box that is
-    not 4 numbers, is an error naming the file and the id."""
-    anns = read_coco_json(ann_file)['annotations']
-    boxes = parse_boxes(anns)
-    by_id = {a.get('id'): k for k, a in enumerate(anns)}
+    """``w * h`` of each instance's box (clipped to its image) in the COCO
+    json ``ann_file``, found by annotation id; (n,) float64. The json is
+    read and checked as every tool reads one (``index_coco``); an id it
+    lacks, or a box it skips, is an error naming the file and the id."""
+    index = index_coco(ann_file, verbose=False, need_categories=False)
+    by_id = {a['id']: k for k, a in enumerate(index.annotations)}
     out = np.zeros(len(instances))
     for k, d in enumerate(instances):
         row = by_id.get(d.get('id'))
-        if row is None or not np.isfinite(boxes[row]).all():
-            why = 'no annotation' if row is None else 'no usable bbox'
+        if row is None or not np.isfinite(index.boxes[row]).all():
+            why = 'no annotation' if row is None else 'no usable box'
             raise UserError(f'{ann_file}: {why} for annotation id '
                             f'{d.get("id")} (not the scored boxes?)')
-        out[k] = boxes[row, 2] * boxes[row, 3]
+        x1, y1, x2, y2 = index.boxes[row]
+        out[k] = (x2 - x1) * (y2 - y1)
     return out
 
 
