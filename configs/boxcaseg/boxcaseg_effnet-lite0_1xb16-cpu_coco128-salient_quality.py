@@ -1,7 +1,8 @@
 # A mask quality head for the default CPU segmentor (not in the paper): a
 # MaskQualityHead (Mask Scoring R-CNN's MaskIoUHead) learns to predict the
-# IoU of each crop's mask, which becomes the masks' `score` (proxy json,
-# BoxCasegInferencer, tools/test.py's `score_rho`). It trains alone on the
+# IoU of each crop's mask, which (times the box's crowding and fill
+# factors) becomes the masks' `score` (proxy json, BoxCasegInferencer,
+# tools/test.py's `score_rho`). It trains alone on the
 # frozen segmentor of `make model` (frozen_segmentor: its weights and BN
 # statistics stay), on the salient images, the only ones with true masks;
 # the weak head, whose masks it scores, never learnt from those masks.

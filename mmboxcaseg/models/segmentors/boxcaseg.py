@@ -83,11 +83,12 @@ class BoxCaseg(BaseModel):
             probabilities become masks (:func:`region_masks`).
         quality_head (dict, optional): not in the paper: a
             :class:`MaskQualityHead` that predicts each crop's mask IoU
-            (the masks' ``score``), learnt on salient samples from the weak
+            (the masks' ``score`` times the box's crowding and the mask's
+            fill of its box), learnt on salient samples from the weak
             head's masks (``loss_quality``). Defaults to None (scores are
             the mean certainty, :func:`mask_scores`, times the
-            refinement's agreement, the box's crowding and the mask's
-            fill of its box, :func:`sample_region_masks`).
+            refinement's agreement, the crowding and the fill,
+            :func:`sample_region_masks`).
         frozen_segmentor (bool): train the quality head alone: every other
             module stays in eval mode with frozen weights and only
             ``loss_quality`` is computed (a quality head for a trained

@@ -81,15 +81,29 @@ def test_hand_made_ious_class_mean_differs_from_instance_mean():
 
 
 def test_score_rho_ranks_a_quality_head_s_predictions():
+    """A quality head's predictions replace the certainty, times the same
+    crowding and fill factors."""
     image = _hand_made()[0]
-    image['pred_quality'] = np.array([0.1, 0.9, 0.5, 0.3], np.float32)
+    image['neighbour_iou'] = np.zeros(4)  # no crowding
+    # box 0 (the quarter mask) predicted the best, box 1 (box fill) worse
+    # than box 2 (empty), the fourth box has no GT mask
+    image['pred_quality'] = np.array([0.9, 0.1, 0.5, 0.3], np.float32)
     metric = METRICS.build(dict(type='BoxMaskMetric'))
     metric.process({}, [image])
-    # (the fourth box has no GT mask) ranks (1, 3, 2) against (3, 2, 1):
-    # 1 - 6 * (4 + 1 + 1) / (3 * 8)
-    assert metric.evaluate(1)['boxmask/score_rho'] == pytest.approx(-0.5)
+    # times the fill factors (0.25 ** 0.25, 1, 0): scores (0.64, 0.1, 0),
+    # ranks (3, 2, 1) against the IoUs' (3, 2, 1); the head's ranks alone
+    # (3, 1, 2) would give 1 - 6 * (0 + 1 + 1) / 24 = 0.5
+    assert metric.evaluate(1)['boxmask/score_rho'] == pytest.approx(1.0)
+    # box 0 overlapping another box at IoU 0.8, box 1 predicted 0.5:
+    # scores (0.9 * 0.2 * 0.25 ** 0.25 = 0.127, 0.5, 0), ranks (2, 3, 1)
+    # against (3, 2, 1): 1 - 6 * (1 + 1 + 0) / 24
+    image['neighbour_iou'] = np.array([0.8, 0, 0, 0])
+    image['pred_quality'] = np.array([0.9, 0.5, 0.5, 0.3], np.float32)
+    metric = METRICS.build(dict(type='BoxMaskMetric'))
+    metric.process({}, [image])
+    assert metric.evaluate(1)['boxmask/score_rho'] == pytest.approx(0.5)
     # all scores equal: no ranking to measure, no key
-    image['pred_quality'] = np.full(4, 0.5, np.float32)
+    image['pred_quality'] = np.zeros(4, np.float32)
     metric = METRICS.build(dict(type='BoxMaskMetric'))
     metric.process({}, [image])
     assert 'boxmask/score_rho' not in metric.evaluate(1)

@@ -235,7 +235,8 @@ def test_refinement_is_decided_per_box():
 def test_a_quality_head_score_skips_grabcut_on_small_boxes(monkeypatch):
     """Where a quality head gives the scores, GrabCut's agreement is not
     needed: boxes kept for their size skip GrabCut; the masks are the
-    same as with the agreement computed, the scores the head's."""
+    same as with the agreement computed, the scores the head's times
+    the crowding and fill factors."""
     import mmboxcaseg.models.task_modules.grab_cut as grab_cut
     img, regions, probs = _two_objects(hesitant=0.0)
     calls = []
@@ -256,7 +257,9 @@ def test_a_quality_head_score_skips_grabcut_on_small_boxes(monkeypatch):
     head_masks, scores, head_stats = sample_region_masks(sample)
     assert [list(r) for r in calls] == [[18, 18, 62, 62]]
     assert head_stats == stats
-    np.testing.assert_allclose(scores, [0.7, 0.2])
+    # the head's predictions times the fill factors (the boxes are apart)
+    np.testing.assert_allclose(scores, [0.7, 0.2] * fill_factor(head_masks))
+    assert 0 < scores[0] < 0.7 and 0 < scores[1] < 0.2
     for a, b in zip(masks, head_masks):
         np.testing.assert_array_equal(a, b)
 
