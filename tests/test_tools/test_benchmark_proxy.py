@@ -3,6 +3,7 @@ model-only vs converter ratio, the 1-vs-2-process ratio and the network's
 own 1-vs-2-process ceiling are printed, and --cfg-options reach the
 segmentor of both measures."""
 import json
+import os
 import re
 
 from tests.test_proxy.proxy_data import make_dataset
@@ -64,7 +65,15 @@ def test_prints_both_ratios(tmp_path, tiny_boxcaseg, capsys, monkeypatch):
     assert alone > 0 and conv > 0
     _assert_ratio_of_printed(conv, alone, r)
     for gen in ('boxfill', 'boxcaseg'):
-        assert re.search(rf'{gen}: 2 processes / 1: steady [\d.]+ ', out)
+        line = re.search(
+            rf'{gen}: 2 processes / 1: steady [\d.]+ .*CPU ms per instance '
+            r'([\d.]+) -> ([\d.]+), 1 process kept ([\d.]+) cores busy', out)
+        assert line, out
+        # every run costs CPU; a run's threads cannot keep more than this
+        # machine's cores busy
+        cpu1, cpu2, busy = map(float, line.groups())
+        assert cpu1 > 0 and cpu2 > 0
+        assert 0 < busy <= os.cpu_count() + 0.05
     # the network alone in 1 and in 2 processes released together
     ceiling = re.search(r'model only, started together: 1 process ([\d.]+) '
                         r'instances/s, 2 processes ([\d.]+): ([\d.]+)x', out)
@@ -77,3 +86,39 @@ def test_prints_both_ratios(tmp_path, tiny_boxcaseg, capsys, monkeypatch):
     two = json.loads((work / 'boxcaseg_p2.json').read_text())
     assert {a['id']: a['segmentation'] for a in one['annotations']} == \
         {a['id']: a['segmentation'] for a in two['annotations']}
+
+
+def test_cpu_seconds_count_this_process_and_its_children():
+    tool = load_tool(TOOL)
+    import subprocess
+    import sys
+    import time
+    before = tool._cpu_seconds()
+    end = time.process_time() + 0.2
+    while time.process_time() < end:  # 0.2 s of this process's CPU
+        pass
+    mid = tool._cpu_seconds()
+    assert mid - before >= 0.19
+    # a child's 0.3 s count once it is waited for
+    subprocess.run([
+        sys.executable, '-c', 'import time\nend = time.process_time() + 0.3'
+        '\nwhile time.process_time() < end: pass'
+    ], check=True)
+    assert tool._cpu_seconds() - mid >= 0.29
+
+
+def test_post_threads_reach_the_converter(tmp_path, monkeypatch):
+    tool = load_tool(TOOL)
+    import mmboxcaseg.proxy as proxy
+    seen = []
+
+    def fake(opts):
+        seen.append(opts.post_threads)
+        return dict(processed=4, timing=dict(processing_instances_per_s=1.0))
+
+    monkeypatch.setattr(proxy, 'generate_proxy_masks', fake)
+    args = tool.parse_args(['--ann-file', 'a.json', '--img-root', 'i',
+                            '--post-threads', '0'])
+    r = tool.converter(args, 'a.json', 'boxfill', 1, str(tmp_path))
+    assert seen == [0]
+    assert r['instances'] == 4 and r['cpu'] >= 0 and r['wall'] > 0

@@ -16,6 +16,12 @@ On the first ``--max-images`` images of a COCO json, in one run:
    converter's 2-process ratio can be read against what the network itself
    reaches when two copies share the machine's cores, caches and memory.
 
+Every converter row also gives its CPU time (user + system, every thread
+and process of the run) per instance and the cores it kept busy (CPU time
+over wall time): one rank is not one core, since its ``--post-threads``
+(GrabCut, paste, RLE) run beside its network. ``--post-threads 0`` runs
+them inline: one rank, one core.
+
 Example (one thread per process; run it with nothing else on the machine)::
 
     python tools/analysis_tools/benchmark_proxy.py \\
@@ -33,6 +39,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import resource
 import subprocess
 import sys
 import tempfile
@@ -60,6 +67,11 @@ def parse_args(argv=None):
         type=int,
         default=0,
         help='data loader processes per rank')
+    p.add_argument(
+        '--post-threads',
+        type=int,
+        default=1,
+        help='the converter\'s --post-threads per rank (its default: 1)')
     p.add_argument(
         '--threads',
         type=int,
@@ -185,6 +197,14 @@ def _dist_proxy(opts, procs: int) -> dict:
     return mod.dist_proxy(opts, procs)
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process (all its threads) and of
+    its finished children (the torchrun ranks)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def converter(args, ann, gen, procs, work) -> dict:
     """One converter run: in this process, or ``procs`` torchrun ranks."""
     from mmboxcaseg.proxy import ProxyOptions, generate_proxy_masks
@@ -198,14 +218,17 @@ def converter(args, ann, gen, procs, work) -> dict:
         random_weights=gen == 'boxcaseg' and args.checkpoint is None,
         cfg_options=args.cfg_options if gen == 'boxcaseg' else None,
         num_workers=args.num_workers,
+        post_threads=args.post_threads,
         progress=False)
     stdout = sys.stdout
     sys.stdout = open(os.devnull, 'w')  # the report tables
     try:
+        cpu0 = _cpu_seconds()
         start = time.perf_counter()
         report = generate_proxy_masks(opts) if procs == 1 else \
             _dist_proxy(opts, procs)
         wall = time.perf_counter() - start
+        cpu = _cpu_seconds() - cpu0
     finally:
         sys.stdout.close()
         sys.stdout = stdout
@@ -213,6 +236,7 @@ def converter(args, ann, gen, procs, work) -> dict:
     return dict(
         instances=report['processed'],
         wall=wall,
+        cpu=cpu,
         wall_rate=report['processed'] / wall,
         steady=t['processing_instances_per_s'],
         timing=t)
@@ -235,8 +259,8 @@ def main(argv=None) -> int:
     n_inst = subset_json(args.ann_file, args.max_images, sub)
     rows = [[
         'generator', 'procs', 'instances', 'wall s', 'wall inst/s',
-        'steady inst/s', 'ms/inst: load', 'inference', 'postprocess',
-        'write', 'assemble'
+        'steady inst/s', 'CPU ms/inst', 'cores busy', 'ms/inst: load',
+        'inference', 'postprocess', 'write', 'assemble'
     ]]
     results = {}
     gens = ['boxfill'] + (['boxcaseg'] if args.config else [])
@@ -245,17 +269,24 @@ def main(argv=None) -> int:
             r = converter(args, sub, gen, procs, work)
             results[(gen, procs)] = r
             t, n = r['timing'], max(r['instances'], 1)
-            rows.append([gen, procs, r['instances'], f'{r["wall"]:.2f}',
-                         f'{r["wall_rate"]:.1f}', f'{r["steady"]:.1f}'] + [
+            rows.append([
+                gen, procs, r['instances'], f'{r["wall"]:.2f}',
+                f'{r["wall_rate"]:.1f}', f'{r["steady"]:.1f}',
+                f'{1e3 * r["cpu"] / n:.1f}', f'{r["cpu"] / r["wall"]:.2f}'
+            ] + [
                              f'{1e3 * t.get(k, 0.0) / n:.2f}'
                              for k in ('load', 'inference', 'postprocess',
                                        'write', 'assemble')
                          ])
     print(f'{n_inst} instances in the first {args.max_images} images of '
           f'{args.ann_file}; {args.threads} thread(s) per process, '
-          f'{args.num_workers} data loader worker(s) per rank'
+          f'{args.num_workers} data loader worker(s) and '
+          f'{args.post_threads} post-processing thread(s) per rank'
           + (f', {args.cfg_options}' if args.cfg_options else '') +
-          '; stage columns: ms per instance summed over ranks')
+          '; CPU and stage columns: ms per instance summed over '
+          'threads and ranks (CPU: from start-up to the json; stages: wall '
+          'time of each rank\'s steps, a step descheduled for another '
+          'thread included)')
     print(AsciiTable(rows).table)
     if args.config:
         alone = model_only(args, sub)
@@ -268,8 +299,12 @@ def main(argv=None) -> int:
             one, two = results[(gen, 1)], results[(gen, 2)]
             steady = two['steady'] / max(one['steady'], 1e-9)
             wall = two['wall_rate'] / max(one['wall_rate'], 1e-9)
+            n1, n2 = max(one['instances'], 1), max(two['instances'], 1)
             print(f'{gen}: 2 processes / 1: steady {steady:.2f} (goal >= '
-                  f'1.8), wall {wall:.2f}')
+                  f'1.8), wall {wall:.2f}; CPU ms per instance '
+                  f'{1e3 * one["cpu"] / n1:.1f} -> {1e3 * two["cpu"] / n2:.1f}'
+                  f', 1 process kept {one["cpu"] / one["wall"]:.2f} cores '
+                  'busy')
     if args.config and 1 in args.procs and 2 in args.procs:
         one = model_scaling(args, argv, sub, 1)
         two = model_scaling(args, argv, sub, 2)

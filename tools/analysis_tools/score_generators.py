@@ -102,7 +102,8 @@ def dist_proxy(opts, nproc: int) -> dict:
     argv = ['--ann-file', opts.ann_file, '--img-root', opts.img_root,
             '--out', opts.out, '--generator', opts.generator,
             '--drop-thr', str(opts.drop_thr), '--num-workers',
-            str(opts.num_workers), '--no-progress']
+            str(opts.num_workers), '--post-threads',
+            str(opts.post_threads), '--no-progress']
     argv += ['--random-weights'] if opts.random_weights else []
     argv += ['--no-merge'] if not opts.merge else []
     argv += ['--refine'] if opts.refine else []
