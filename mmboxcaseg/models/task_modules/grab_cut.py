@@ -35,7 +35,8 @@ def grabcut_region(image: np.ndarray,
                    seeds: np.ndarray,
                    iterations: int = 5,
                    margin: Optional[float] = None,
-                   seed: int = 0) -> Optional[np.ndarray]:
+                   seed: int = 0,
+                   max_side: Optional[int] = None) -> Optional[np.ndarray]:
     """GrabCut of one box region.
 
     Args:
@@ -47,6 +48,11 @@ def grabcut_region(image: np.ndarray,
         margin (float, optional): the window is the box enlarged by this
             share of its size on every side (clipped); None: the whole image.
         seed (int): OpenCV RNG seed.
+        max_side (int, optional): a window longer than this on a side is
+            cut at this scale (image by area averaging, seeds by nearest),
+            and GrabCut's labels come back to the box's pixels by nearest;
+            its cost grows with the window's pixels. None: full resolution.
+            Not in the paper (throughput; docs/model_zoo.md).
 
     Returns:
         np.ndarray | None: bool ``(y1 - y0, x1 - x0)`` (the box's pixels
@@ -73,17 +79,30 @@ def grabcut_region(image: np.ndarray,
     fg = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
     if not fg.any():
         return None
+    window = np.ascontiguousarray(image[wy0:wy1, wx0:wx1])
+    scale = 1.0
+    if max_side is not None and max(window.shape[:2]) > max_side:
+        scale = max_side / max(window.shape[:2])
+        size = (max(1, round(window.shape[1] * scale)),
+                max(1, round(window.shape[0] * scale)))
+        window = cv2.resize(window, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+        if not ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).any():
+            return None
     bgd = np.zeros((1, 65), dtype=np.float64)
     fgd = np.zeros((1, 65), dtype=np.float64)
     cv2.setRNGSeed(int(seed))
     try:
-        cv2.grabCut(
-            np.ascontiguousarray(image[wy0:wy1, wx0:wx1]), mask, None, bgd,
-            fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(window, mask, None, bgd, fgd, int(iterations),
+                    cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         return None
-    local = mask[y0 - wy0:y1 - wy0, x0 - wx0:x1 - wx0]
-    return (local == cv2.GC_FGD) | (local == cv2.GC_PR_FGD)
+    labels = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    if scale != 1.0:  # back to the window's pixels, then the box's
+        labels = cv2.resize(
+            labels.astype(np.uint8), (wx1 - wx0, wy1 - wy0),
+            interpolation=cv2.INTER_NEAREST).astype(bool)
+    return labels[y0 - wy0:y1 - wy0, x0 - wx0:x1 - wx0]
 
 
 def rect_seeds(height: int, width: int) -> np.ndarray:
@@ -134,6 +153,9 @@ class GrabCutRefine:
             plateau measured (24-40).
         min_agreement (float): the refined mask replaces the network's only
             at this IoU with it or above. 0.7: measured, 0.5-0.7 a plateau.
+        max_side (int, optional): GrabCut runs on a window longer than
+            this on a side at this scale (:func:`grabcut_region`); None:
+            full resolution (the default).
     """
 
     def __init__(self,
@@ -143,15 +165,18 @@ class GrabCutRefine:
                  iterations: int = 3,
                  seed: int = 0,
                  min_size: float = 32,
-                 min_agreement: float = 0.7) -> None:
+                 min_agreement: float = 0.7,
+                 max_side: Optional[int] = None) -> None:
         if not 0 <= bg_thr <= fg_thr <= 1 or margin < 0 or iterations < 1 \
-                or min_size < 0 or not 0 <= min_agreement <= 1:
+                or min_size < 0 or not 0 <= min_agreement <= 1 or \
+                (max_side is not None and max_side < 8):
             raise ValueError(
                 'GrabCutRefine needs 0 <= bg_thr <= fg_thr <= 1, '
-                'margin >= 0, iterations >= 1, min_size >= 0 and '
-                f'0 <= min_agreement <= 1, got bg_thr={bg_thr}, '
-                f'fg_thr={fg_thr}, margin={margin}, iterations={iterations}, '
-                f'min_size={min_size}, min_agreement={min_agreement}')
+                'margin >= 0, iterations >= 1, min_size >= 0, '
+                '0 <= min_agreement <= 1 and max_side None or >= 8, got '
+                f'bg_thr={bg_thr}, fg_thr={fg_thr}, margin={margin}, '
+                f'iterations={iterations}, min_size={min_size}, '
+                f'min_agreement={min_agreement}, max_side={max_side}')
         self.fg_thr = float(fg_thr)
         self.bg_thr = float(bg_thr)
         self.margin = float(margin)
@@ -159,6 +184,7 @@ class GrabCutRefine:
         self.seed = int(seed)
         self.min_size = float(min_size)
         self.min_agreement = float(min_agreement)
+        self.max_side = None if max_side is None else int(max_side)
 
     def seeds(self, prob: np.ndarray, mask_thr: float) -> np.ndarray:
         """``cv2.GC_*`` seeds of a region probability map.
@@ -204,7 +230,8 @@ class GrabCutRefine:
         if small and not score:
             return base, 'small', 1.0
         out = grabcut_region(image, region, self.seeds(prob, mask_thr),
-                             self.iterations, self.margin, self.seed)
+                             self.iterations, self.margin, self.seed,
+                             self.max_side)
         if out is None:
             agreement = 1.0
         else:
@@ -224,4 +251,5 @@ class GrabCutRefine:
                 f'margin={self.margin}, '
                 f'iterations={self.iterations}, '
                 f'min_size={self.min_size}, '
-                f'min_agreement={self.min_agreement})')
+                f'min_agreement={self.min_agreement}, '
+                f'max_side={self.max_side})')

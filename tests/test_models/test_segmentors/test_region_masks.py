@@ -232,6 +232,49 @@ def test_refinement_is_decided_per_box():
     assert 'refine_small' not in stats
 
 
+def test_max_side_runs_grabcut_on_a_smaller_window(monkeypatch):
+    """``max_side``: a window longer than it is cut at that scale for
+    GrabCut, its labels brought back to the box's pixels; a window that
+    fits runs at full resolution, bit for bit as without the option."""
+    from mmboxcaseg.models.task_modules import grab_cut
+    img, regions, probs = _two_objects(hesitant=0.35)
+    seen = []
+    real = grab_cut.cv2.grabCut
+
+    def spy(window, mask, *args):
+        seen.append(window.shape[:2])
+        return real(window, mask, *args)
+
+    monkeypatch.setattr(grab_cut.cv2, 'grabCut', spy)
+
+    def run(**kw):
+        seen.clear()
+        masks, scores, stats = sample_region_masks(_sample(
+            img, probs, regions, refine=dict(type='GrabCutRefine', **kw),
+            thr=0.4))
+        return masks, scores, stats, list(seen)
+
+    full, full_scores, _, windows = run()
+    # the large box 18..62 and 25 % margin: window 7..73, 66 x 66 px
+    assert windows[0] == (66, 66)
+    fits, fits_scores, _, same = run(max_side=66)
+    assert same == windows
+    for a, b in zip(full, fits):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(full_scores, fits_scores)
+    half, _, stats, small = run(max_side=33)
+    assert small[0] == (33, 33) and small[1] == windows[1]
+    assert stats == {'refine_small': 1}
+    # refined at half the resolution, the mask still follows the object:
+    # the box's 44 x 44 pixels, the object 2..42 in each direction
+    truth = np.zeros((44, 44), bool)
+    truth[2:42, 2:42] = True
+    assert half[0].shape == (44, 44)
+    assert (half[0] & truth).sum() / (half[0] | truth).sum() > 0.9
+    with pytest.raises(ValueError, match='max_side=4'):
+        GrabCutRefine(max_side=4)
+
+
 def test_a_quality_head_score_skips_grabcut_on_small_boxes(monkeypatch):
     """Where a quality head gives the scores, GrabCut's agreement is not
     needed: boxes kept for their size skip GrabCut; the masks are the
