@@ -121,4 +121,5 @@ def test_post_threads_reach_the_converter(tmp_path, monkeypatch):
                             '--post-threads', '0'])
     r = tool.converter(args, 'a.json', 'boxfill', 1, str(tmp_path))
     assert seen == [0]
-    assert r['instances'] == 4 and r['cpu'] >= 0 and r['wall'] > 0
+    assert r['instances'] == 4 and r['cpu_ms'] >= 0 and r['wall'] > 0
+    assert r['cores'] >= 0

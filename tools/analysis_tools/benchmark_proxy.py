@@ -236,7 +236,8 @@ def converter(args, ann, gen, procs, work) -> dict:
     return dict(
         instances=report['processed'],
         wall=wall,
-        cpu=cpu,
+        cpu_ms=1e3 * cpu / max(report['processed'], 1),
+        cores=cpu / wall,
         wall_rate=report['processed'] / wall,
         steady=t['processing_instances_per_s'],
         timing=t)
@@ -272,12 +273,12 @@ def main(argv=None) -> int:
             rows.append([
                 gen, procs, r['instances'], f'{r["wall"]:.2f}',
                 f'{r["wall_rate"]:.1f}', f'{r["steady"]:.1f}',
-                f'{1e3 * r["cpu"] / n:.1f}', f'{r["cpu"] / r["wall"]:.2f}'
+                f'{r["cpu_ms"]:.1f}', f'{r["cores"]:.2f}'
             ] + [
-                             f'{1e3 * t.get(k, 0.0) / n:.2f}'
-                             for k in ('load', 'inference', 'postprocess',
-                                       'write', 'assemble')
-                         ])
+                f'{1e3 * t.get(k, 0.0) / n:.2f}'
+                for k in ('load', 'inference', 'postprocess', 'write',
+                          'assemble')
+            ])
     print(f'{n_inst} instances in the first {args.max_images} images of '
           f'{args.ann_file}; {args.threads} thread(s) per process, '
           f'{args.num_workers} data loader worker(s) and '
@@ -299,12 +300,10 @@ def main(argv=None) -> int:
             one, two = results[(gen, 1)], results[(gen, 2)]
             steady = two['steady'] / max(one['steady'], 1e-9)
             wall = two['wall_rate'] / max(one['wall_rate'], 1e-9)
-            n1, n2 = max(one['instances'], 1), max(two['instances'], 1)
             print(f'{gen}: 2 processes / 1: steady {steady:.2f} (goal >= '
                   f'1.8), wall {wall:.2f}; CPU ms per instance '
-                  f'{1e3 * one["cpu"] / n1:.1f} -> {1e3 * two["cpu"] / n2:.1f}'
-                  f', 1 process kept {one["cpu"] / one["wall"]:.2f} cores '
-                  'busy')
+                  f'{one["cpu_ms"]:.1f} -> {two["cpu_ms"]:.1f}, 1 process '
+                  f'kept {one["cores"]:.2f} cores busy')
     if args.config and 1 in args.procs and 2 in args.procs:
         one = model_scaling(args, argv, sub, 1)
         two = model_scaling(args, argv, sub, 2)

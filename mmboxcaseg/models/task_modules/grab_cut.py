@@ -30,6 +30,11 @@ MIN_SIDE = 2
 MIN_PIXELS = 16
 
 
+def _foreground(labels: np.ndarray) -> np.ndarray:
+    """Where ``cv2.GC_*`` labels are (probably) foreground."""
+    return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+
+
 def grabcut_region(image: np.ndarray,
                    region: Tuple[int, int, int, int],
                    seeds: np.ndarray,
@@ -76,8 +81,7 @@ def grabcut_region(image: np.ndarray,
         return None
     mask = np.full((wy1 - wy0, wx1 - wx0), cv2.GC_BGD, np.uint8)
     mask[y0 - wy0:y1 - wy0, x0 - wx0:x1 - wx0] = seeds
-    fg = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
-    if not fg.any():
+    if not _foreground(seeds).any():
         return None
     window = np.ascontiguousarray(image[wy0:wy1, wx0:wx1])
     scale = 1.0
@@ -87,7 +91,7 @@ def grabcut_region(image: np.ndarray,
                 max(1, round(window.shape[0] * scale)))
         window = cv2.resize(window, size, interpolation=cv2.INTER_AREA)
         mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
-        if not ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).any():
+        if not _foreground(mask).any():
             return None
     bgd = np.zeros((1, 65), dtype=np.float64)
     fgd = np.zeros((1, 65), dtype=np.float64)
@@ -97,7 +101,7 @@ def grabcut_region(image: np.ndarray,
                     cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         return None
-    labels = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    labels = _foreground(mask)
     if scale != 1.0:  # back to the window's pixels, then the box's
         labels = cv2.resize(
             labels.astype(np.uint8), (wx1 - wx0, wy1 - wy0),
