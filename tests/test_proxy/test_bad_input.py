@@ -549,8 +549,7 @@ def test_a_full_disk_names_the_file(dataset, tmp_path, full):
     assert len(err) == 1 and f'{tmp_path / name}: File too large' in err[0]
     assert '--resume' in err[0]
     assert not list(tmp_path.glob('.o.json.*.tmp'))
-    proc = subprocess.run(cmd + ['--resume'], env=env, capture_output=True,
-                          text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # the resume needs no limit: in this process (a subprocess is 5 s more)
+    assert cli_main(cmd[2:] + ['--resume']) == 0
     run(ann, imgs, tmp_path / 'clean.json')
     assert out.read_bytes() == (tmp_path / 'clean.json').read_bytes()
