@@ -20,13 +20,11 @@ import glob
 import json
 import os
 import os.path as osp
-import signal
 import socket
 import time
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.registry import FUNCTIONS
 
 from mmboxcaseg.evaluation.functional.image_records import ProxySettings
 from mmboxcaseg.utils.file_digest import file_digest
@@ -139,9 +137,6 @@ def proxy_config(opts: ProxyOptions) -> Config:
                 batch_size=int(opts.batch_size),
                 num_workers=int(opts.num_workers),
                 persistent_workers=False,
-                # the process that builds this config runs the loader
-                worker_init_fn=dict(
-                    type='proxy_loader_worker_init', parent=os.getpid()),
                 sampler=dict(
                     type='ProxyShardSampler',
                     image_cost=SHARD_IMAGE_COST,
@@ -193,34 +188,6 @@ def run_rank(opts: ProxyOptions) -> None:
         raise ProxyInputError(str(e)) from None
 
 
-# ------------------------------------------------------- loader workers
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this process when its parent dies (a killed rank
-    leaves no data loader worker behind)."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl
-        os._exit(1)
-
-
-@FUNCTIONS.register_module(name='proxy_loader_worker_init')
-def loader_worker_init(worker_id: int, parent: int) -> None:
-    """``worker_init_fn`` of a run's data loader: the worker dies with the
-    rank that forked it (``parent``).
-
-    A forked worker shares the rank's open files, the run's lock among
-    them, and PyTorch's workers outlive a killed parent (a worker blocked
-    on a full result queue waits forever): after a ``kill -9`` (the OOM
-    killer's) they held the lock of a run that was gone. The pipeline is
-    deterministic, so MMEngine's seeding worker_init_fn is not needed.
-    """
-    _die_with_parent(parent)
-
-
 # ------------------------------------------------------------------ lock
 def _pid_alive(pid: int) -> bool:
     """Whether process ``pid`` of this machine runs (a zombie does not)."""
@@ -243,10 +210,11 @@ class RunLock:
 
     The lock belongs to the open file, which processes forked while it is
     held share (``O_CLOEXEC`` closes it on ``exec`` only), so a data loader
-    worker holds it too while it lives (:func:`loader_worker_init` makes it
-    die with its rank). A lock held while the process it names is gone is
-    held by such a leftover of a killed run, which writes nothing: the lock
-    file is replaced and the run goes on.
+    worker holds it too while it lives (the runner's workers die with
+    their rank: :mod:`mmboxcaseg.engine.loader_workers`). A lock held while
+    the process it names is gone is held by such a leftover of a killed
+    run, which writes nothing: the lock file is replaced and the run goes
+    on.
     """
 
     def __init__(self, path: str, out: str) -> None:
