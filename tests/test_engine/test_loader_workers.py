@@ -15,6 +15,7 @@ import torch
 from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
+from two_processes import alive as _alive
 
 from mmboxcaseg.engine import QuietRunner
 from mmboxcaseg.engine.loader_workers import WorkerDiesWithParent
@@ -123,14 +124,6 @@ HOLDER = textwrap.dedent('''
     print(next(batches)['pid'][0], flush=True)
     time.sleep(600)
 ''')
-
-
-def _alive(pid):
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False
 
 
 def _worker_after_kill_9(which):

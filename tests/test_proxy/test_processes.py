@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from two_processes import alive as _alive
 from two_processes import (check_clean_exit, run_two_processes,
                            two_process_env)
 
@@ -73,14 +74,6 @@ def _children(pid):
         if int(fields[1]) == pid and fields[0] != 'Z':
             kids.append(int(d))
     return kids
-
-
-def _alive(pid):
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False
 
 
 def _descendants(pid):
