@@ -226,6 +226,8 @@ def _build_and_run(cfg: Config, step: str, checkpoint: Optional[str],
     from .user_errors import config_errors
     check_data(cfg, step)
     check_init_weights(cfg, step)
+    if checkpoint is not None:
+        cfg.load_from = None  # the checkpoint given replaces the config's
     with config_errors(config_name or cfg.filename or 'config'):
         runner = build_runner(cfg)
     if checkpoint is not None:
@@ -259,10 +261,24 @@ def build_runner(cfg: Config) -> Runner:
 def load_weights(runner: Runner, checkpoint: str) -> None:
     """Load weights into a runner's model; every key must match.
 
+    Only the model's weights, before the run starts, so that a refused
+    file stops it before anything is written; the runner's hooks are not
+    called (``after_load_checkpoint`` is MMEngine's to call after
+    ``before_run``: ``EMAHook``'s needs the average it makes there, and
+    a checkpoint's ``state_dict`` holds the averaged weights already).
+
     Raises:
         CheckpointRefused: the file holds types that are not allowed, or its
             weights do not fit the model (the message says which and why).
     """
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner.checkpoint import load_checkpoint
+
     from .checkpoint import load_strictly
-    load_strictly(lambda: runner.load_checkpoint(checkpoint, strict=True),
-                  checkpoint)
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    load_strictly(
+        lambda: load_checkpoint(
+            model, checkpoint, map_location='cpu', strict=True,
+            logger=runner.logger), checkpoint)
+    runner.logger.info(f'Load checkpoint from {checkpoint}')

@@ -63,3 +63,41 @@ def test_evaluation_and_proxies_give_the_same_masks(tmp_path, tiny_boxcaseg):
     painted = mask10 | mask2
     diff = np.abs(pred_half - raw.astype(int)).sum(axis=2)
     assert painted.any() and diff[painted].mean() > 20
+
+
+def test_the_checkpoint_given_is_what_is_tested(tmp_path, tiny_boxcaseg):
+    """``tools/test.py CONFIG CKPT`` tests CKPT's weights: with an
+    ``EMAHook`` in the config (the ``-4k`` configs; MMEngine calls its
+    ``after_load_checkpoint`` after ``before_run``, so a load before the
+    run crashed) and over a ``load_from`` of the config."""
+    import torch
+    cfg, ckpt = tiny_boxcaseg
+    ann, imgs = make_dataset(tmp_path)
+    other = tmp_path / 'other.pth'  # other weights, for load_from
+    state = torch.load(ckpt)['state_dict']
+    torch.save(dict(state_dict={k: v + 0.5 if v.is_floating_point() else v
+                                for k, v in state.items()}), other)
+
+    ema_cfg = tmp_path / 'tiny_boxcaseg_ema.py'
+    ema_cfg.write_text("_base_ = './tiny_boxcaseg.py'\n"
+                       "custom_hooks = [dict(type='EMAHook')]\n")
+
+    def masks(name, *options, config=cfg):
+        out = tmp_path / f'{name}.pkl'
+        load_tool('tools/test.py').main([
+            config, ckpt, '--work-dir',
+            str(tmp_path / name), '--out',
+            str(out), '--cfg-options', f'test_dataloader.dataset.ann_file={ann}',
+            f'test_dataloader.dataset.data_prefix.img={imgs}/', *options
+        ])
+        with open(out, 'rb') as f:
+            return {d['id']: decode_rle(d['segmentation'])
+                    for d in pickle.load(f)}
+
+    plain = masks('plain')
+    assert sum(int(m.sum()) for m in plain.values()) > 0
+    for got in [masks('ema', config=str(ema_cfg)),
+                masks('load_from', f'load_from={other}')]:
+        assert sorted(got) == sorted(plain)
+        for ann_id, mask in got.items():
+            np.testing.assert_array_equal(mask, plain[ann_id])
