@@ -87,7 +87,8 @@ def test_the_checkpoint_given_is_what_is_tested(tmp_path, tiny_boxcaseg):
         load_tool('tools/test.py').main([
             config, ckpt, '--work-dir',
             str(tmp_path / name), '--out',
-            str(out), '--cfg-options', f'test_dataloader.dataset.ann_file={ann}',
+            str(out), '--cfg-options',
+            f'test_dataloader.dataset.ann_file={ann}',
             f'test_dataloader.dataset.data_prefix.img={imgs}/', *options
         ])
         with open(out, 'rb') as f:
