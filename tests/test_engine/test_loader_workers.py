@@ -94,7 +94,7 @@ def test_the_train_loop_loader_is_wrapped(tmp_path):
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=False, max_iters=1),
         randomness=dict(seed=3), default_hooks=dict(logger=None),
-        default_scope='mmengine')
+        default_scope='mmboxcaseg')  # the suite's scope (a global)
     loader = runner.train_loop.dataloader
     assert isinstance(loader.worker_init_fn, WorkerDiesWithParent)
     assert loader.worker_init_fn.parent == os.getpid()
