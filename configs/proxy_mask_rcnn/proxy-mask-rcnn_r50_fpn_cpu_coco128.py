@@ -60,10 +60,10 @@ train_dataloader = dict(
         ann_file=proxy_ann_file,
         data_prefix=dict(img=data_root),
         pipeline=train_pipeline))
-# no loader worker: a worker forked at the first validation keeps a copy of
-# the training process's memory of that moment for the rest of the run (the
-# training rewrites its pages, the worker holds the old ones: 3.4 GB beside
-# PennFudan's 4 GB Mask R-CNN, measured), and the val images load in seconds
+# no loader worker: one forked at the first validation keeps a copy of the
+# training's memory of that moment for the rest of the run (the training
+# rewrites its pages, the worker holds the old ones; docs/train_and_test.md),
+# and the val images load in seconds
 val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
