@@ -121,7 +121,9 @@ HOLDER = textwrap.dedent('''
         dict(dataset=Big(), batch_size=1, num_workers=1,
              sampler=dict(type='DefaultSampler', shuffle=False)), seed=0)
     batches = iter(loader)  # numpy arrays: pickled into the pipe
-    print(next(batches)['pid'][0], flush=True)
+    pid = next(batches)['pid'][0]
+    time.sleep(1)  # the worker puts the next items while this one lives
+    print(pid, flush=True)
     time.sleep(600)
 ''')
 
