@@ -281,4 +281,3 @@ def load_weights(runner: Runner, checkpoint: str) -> None:
         lambda: load_checkpoint(
             model, checkpoint, map_location='cpu', strict=True,
             logger=runner.logger), checkpoint)
-    runner.logger.info(f'Load checkpoint from {checkpoint}')
