@@ -9,7 +9,7 @@
 # use a new E2E folder). A new segmentor checkpoint does remake the proxies,
 # and new proxies the trainings on them.
 #
-#   make -j2 e2e e2e-table                      # PennFudan, rows a-f x 3 seeds
+#   make -j2 e2e e2e-table                      # PennFudan, rows a-h x 3 seeds
 #   make -j2 e2e e2e-table ROWS='a c' SEEDS=0 E2E=work_dirs/pf_ac
 #   make -j2 e2e e2e-table SEG_CKPT=work_dirs/pennfudan/iter_2000.pth
 #
@@ -24,15 +24,17 @@
 #      (1 - the box's largest IoU with another box) x (the share of the box
 #      the mask fills) ^ 0.25)
 # and row f: mmdet's BoxInst on the train split's boxes alone (no masks),
-# with the same backbone, input and augmentation, twice the iterations.
+# with the same backbone, input and augmentation, twice the iterations;
+# row h: row c's Mask R-CNN gives the val boxes, the segmentor their masks
+# (tools/detections_to_masks.py; no training of its own).
 # Work dir layout: segmentor/, proxies/<set>.json (+ .report.json),
-# mask_rcnn_<row>_seed<seed>/ and boxinst_f_seed<seed>/ (finished: .done),
-# results.json.
+# mask_rcnn_<row>_seed<seed>/, boxinst_f_seed<seed>/ and
+# boxcaseg_h_seed<seed>/ (finished: .done), results.json.
 
 PY ?= .venv/bin/python
 MIM ?= $(dir $(PY))mim
 E2E ?= work_dirs/pennfudan_e2e
-ROWS ?= a b c d e f g
+ROWS ?= a b c d e f g h
 SEEDS ?= 0 1 2
 
 # the data: COCO jsons with boxes + real masks, image paths relative to
@@ -95,8 +97,11 @@ CONFIG_mask_rcnn = $(DET_CONFIG)
 CONFIG_boxinst = $(BOXINST_CONFIG)
 OPTIONS_mask_rcnn = $(DET_OPTIONS)
 OPTIONS_boxinst = $(BOXINST_OPTIONS)
+MODEL_h := boxcaseg
 E2E_RUNS := $(foreach r,$(ROWS),$(foreach s,$(SEEDS),\
     $(E2E)/$(call model,$(r))_$(r)_seed$(s)/.done))
+# the trained rows (row h needs row c's detectors)
+TRAINED_ROWS := $(sort $(filter-out h,$(ROWS)) $(if $(filter h,$(ROWS)),c))
 opts = $(if $(strip $(1)),--cfg-options $(1))
 
 .PHONY: e2e e2e-table demo-run demo-curves
@@ -150,8 +155,32 @@ $(E2E)/$(3)_$(1)_seed$(2)/.done: $(filter-out $(TRAIN_ANN),$(ANN_$(1))) \
 	    $(DET_DATA) $(OPTIONS_$(3))
 	touch $$@
 endef
-$(foreach r,$(ROWS),$(foreach s,$(SEEDS),\
+$(foreach r,$(TRAINED_ROWS),$(foreach s,$(SEEDS),\
     $(eval $(call detector_rule,$(r),$(s),$(call model,$(r))))))
+
+# row h, seed $(1): row c's detector of that seed writes its val detections
+# (mmdet's CocoMetric: dets.bbox.json; its own metrics in its log), the
+# segmentor draws each box's mask, scored detector x mask; metrics.json
+# holds the COCO AP of these masks (tools/analysis_tools/collect_e2e.py)
+DET_TEST_DATA ?= $(subst val_,test_,$(DET_DATA))
+# where the detector config's CocoMetric is (a list of evaluators: the first)
+DETS_OUT_KEY ?= test_evaluator.0.outfile_prefix
+define masks_rule
+$(E2E)/boxcaseg_h_seed$(1)/.done: $(E2E)/mask_rcnn_c_seed$(1)/.done \
+    $(SEG_CKPT) | $(VAL_ANN)
+	rm -f $$@
+	$(RUN) tools/test.py $(DET_CONFIG) \
+	    "$$$$(cat $(E2E)/mask_rcnn_c_seed$(1)/last_checkpoint)" \
+	    --work-dir $$(@D) --cfg-options $(DET_TEST_DATA) \
+	    $(DETS_OUT_KEY)=$$(@D)/dets $(DET_OPTIONS)
+	$(RUN) tools/detections_to_masks.py $(SEG_CONFIG) $(SEG_CKPT) \
+	    --ann-file $(VAL_ANN) --img-root $(IMG_ROOT) \
+	    --dets $$(@D)/dets.bbox.json --out $$(@D)/boxcaseg.segm.json \
+	    --eval $$(@D)/metrics.json --no-progress $(call opts,$(PROXY_OPTIONS))
+	touch $$@
+endef
+$(if $(filter h,$(ROWS)),$(foreach s,$(SEEDS),\
+    $(eval $(call masks_rule,$(s)))))
 
 $(PRETRAINED):
 	$(PY) tools/model_converters/efficientnet_lite_to_mmboxcaseg.py \

@@ -111,8 +111,9 @@ def test_dry_run_lists_every_step(tmp_path):
         # the config's refinement (per box), no flag
         assert '--refine' not in by_set[name]
         assert f'--checkpoint {e2e}/segmentor/segmentor.pth' in by_set[name]
-    det = _calls(out, 'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py')
-    assert len(det) == 12
+    det = _calls(out, 'tools/train.py configs/proxy_mask_rcnn/'
+                 'proxy-mask-rcnn_effnet-lite0_fpn_cpu_pennfudan.py')
+    assert len(det) == 12  # rows a-e and g, 2 seeds
     for row, ann in [('a', f'{data}/annotations_train.json'),
                      ('b', f'{e2e}/proxies/boxcaseg_merge_drop.json'),
                      ('e', f'{e2e}/proxies/grabcut.json'),
@@ -134,7 +135,31 @@ def test_dry_run_lists_every_step(tmp_path):
         assert f'val_evaluator.1.ann_file={data}/annotations_val.json' \
             in line
         assert line.startswith('OMP_NUM_THREADS=1 ')
+    # row h: row c's detector of each seed writes its val detections, the
+    # segmentor their masks and metrics
+    for seed in (0, 1):
+        h = e2e / f'boxcaseg_h_seed{seed}'
+        test, = [ln for ln in _calls(out, 'tools/test.py')
+                 if f'--work-dir {h} ' in ln]
+        assert (f'"$(cat {e2e}/mask_rcnn_c_seed{seed}/last_checkpoint)"'
+                in test)
+        assert f'test_evaluator.0.outfile_prefix={h}/dets' in test
+        assert f'test_dataloader.dataset.ann_file={data}/annotations_val' \
+            in test
+        masks, = [ln for ln in _calls(out, 'tools/detections_to_masks.py')
+                  if f'--dets {h}/dets.bbox.json ' in ln]
+        assert f'{e2e}/segmentor/segmentor.pth --ann-file {data}/' \
+            'annotations_val.json' in masks
+        assert f'--eval {h}/metrics.json' in masks
     assert len(_calls(out, 'collect_e2e.py')) == 1
+
+    # row h alone still has row c's detectors to build
+    res = _make('-n', 'e2e', 'ROWS=h', 'SEEDS=0',
+                *_tiny_vars(tmp_path, data))
+    assert res.returncode == 0, res.stderr
+    assert len(_calls(res.stdout, f'--work-dir {e2e}/mask_rcnn_c_seed0')) \
+        == 1
+    assert len(_calls(res.stdout, 'tools/detections_to_masks.py')) == 1
 
     # a given segmentor: no training; the network's masks by PROXY_OPTIONS
     ckpt = tmp_path / 'seg.pth'
@@ -231,10 +256,15 @@ def test_e2e_trains_the_segmentor_for_boxcaseg_rows(tmp_path):
         'pipeline=_base_.salient_pipeline)]\n'
         'train_dataloader = dict(dataset=dict(datasets=[_base_.box_set] + '
         'salient_sets))\n')
-    res = _make('-j2', 'e2e', 'ROWS=c', 'SEEDS=0', f'SEG_CONFIG={seg_cfg}',
+    # row h too: a barely trained detector scores below mmdet's 0.05, so
+    # every detection is kept for the segmentor to draw
+    tiny = _tiny_vars(tmp_path, data)
+    tiny[-1] += ' model.test_cfg.rcnn.score_thr=0'
+    res = _make('-j2', 'e2e', 'e2e-table', 'ROWS=c h', 'SEEDS=0',
+                f'SEG_CONFIG={seg_cfg}',
                 f'SEG_OPTIONS={FEW} train_dataloader.batch_size=4 '
                 'train_dataloader.batch_sampler.box_ratio=[1,1]',
-                *_tiny_vars(tmp_path, data), timeout=600)
+                *tiny, timeout=600)
     assert res.returncode == 0, (res.stdout[-3000:], res.stderr[-3000:])
     e2e = tmp_path / 'e2e'
     assert (e2e / 'segmentor' / 'segmentor.pth').is_file()
@@ -243,6 +273,22 @@ def test_e2e_trains_the_segmentor_for_boxcaseg_rows(tmp_path):
     assert f'--checkpoint {e2e}/segmentor/segmentor.pth' in proxy
     assert (e2e / 'proxies' / 'boxcaseg.report.json').is_file()
     assert (e2e / 'mask_rcnn_c_seed0' / '.done').is_file()
+    h = e2e / 'boxcaseg_h_seed0'
+    assert (h / '.done').is_file()
+    dets = json.loads((h / 'dets.bbox.json').read_text())
+    masks = json.loads((h / 'boxcaseg.segm.json').read_text())
+    assert len(dets) > 0 and len(masks) == len(dets)
+    assert [m['bbox'] for m in masks] == [d['bbox'] for d in dets]
+    metrics = json.loads((h / 'metrics.json').read_text())
+    results = json.loads((e2e / 'results.json').read_text())
+    c, row_h = results['rows']
+    assert (row_h['row'], row_h['seeds']) == ('h', [0])
+    assert row_h['metrics']['segm AP']['mean'] == pytest.approx(
+        100 * metrics['coco/segm_mAP'])
+    # a second call finds everything done
+    again = _make('-q', 'e2e', 'ROWS=c h', 'SEEDS=0',
+                  f'SEG_CONFIG={seg_cfg}', *tiny)
+    assert again.returncode == 0
 
 
 def test_e2e_trains_boxinst_row(tmp_path):
@@ -399,3 +445,28 @@ def test_collector_one_line_errors(tmp_path):
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 1 and msg in res.stderr, res.stderr
         assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_collector_reads_row_h_metrics(tmp_path):
+    """A boxcaseg_h_seed<seed> folder is read from its metrics.json (what
+    tools/detections_to_masks.py --eval writes), not from a log."""
+    tool = load_tool('tools/analysis_tools/collect_e2e.py')
+    work = tmp_path / 'e2e'
+    _run(work, 'mask_rcnn_a_seed0', _vals(0.30, 0.20, 0.40))
+    for seed, segm in ((0, 0.33), (1, 0.27)):
+        h = work / f'boxcaseg_h_seed{seed}'
+        # tools/test.py's log of the detector's own masks is there too
+        _run(work, h.name, _vals(0.9, 0.9, 0.9), done=False)
+        (h / 'metrics.json').write_text(json.dumps(_vals(segm, 0.2, 0.4)))
+        (h / '.done').write_text('')
+    (work / 'boxcaseg_h_seed2').mkdir()  # not finished
+    results = tool.collect(str(work))
+    a, h = results['rows']
+    assert (h['row'], h['seeds']) == ('h', [0, 1])
+    assert h['masks'] == "BoxCaseg's masks on row c's detections"
+    assert h['metrics']['segm AP']['mean'] == pytest.approx(30.0)
+    assert h['share_of_a']['segm AP']['share'] == pytest.approx(100.0)
+    assert results['missing'] == ['boxcaseg_h_seed2']
+    (work / 'boxcaseg_h_seed0' / 'metrics.json').write_text('{oops')
+    with pytest.raises(SystemExit, match='metrics.json: not json'):
+        tool.main([str(work)])

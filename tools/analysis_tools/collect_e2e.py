@@ -1,9 +1,11 @@
 """The table of an end-to-end work dir (``make e2e-table``).
 
-Reads every finished detector training of ``WORK_DIR`` (the folders
-``mask_rcnn_<row>_seed<seed>`` and, for mmdet's BoxInst,
-``boxinst_<row>_seed<seed>`` that ``tools/pipelines.mk`` writes, finished
-when they hold ``.done``) and prints one markdown table: per row the mean
+Reads every finished run of ``WORK_DIR`` (the folders
+``mask_rcnn_<row>_seed<seed>``, for mmdet's BoxInst
+``boxinst_<row>_seed<seed>`` and for BoxCaseg's masks on a detector's boxes
+``boxcaseg_<row>_seed<seed>`` (its ``metrics.json``) that
+``tools/pipelines.mk`` writes, finished when they hold ``.done``) and prints
+one markdown table: per row the mean
 +- sample std over seeds of the final validation's segm AP, AP50, AP75 and
 box AP, the number of seeds, and the row's share of row (a)'s means (segm AP
 and AP75) +- the spread the two rows' stds imply; then the proxy quality of
@@ -33,6 +35,7 @@ ROW_LABELS = {
     'e': 'GrabCut',
     'f': 'BoxInst (mmdet, boxes only)',
     'g': 'BoxCaseg, low scores ignored',
+    'h': "BoxCaseg's masks on row c's detections",
 }
 # the table's columns: name -> key of MMEngine's validation scalars
 METRICS = {
@@ -42,13 +45,22 @@ METRICS = {
     'box AP': 'coco/bbox_mAP',
 }
 SHARES = ('segm AP', 'AP75')  # the columns given as a share of row (a)
-RUN_DIR = re.compile(r'^(?:mask_rcnn|boxinst)_([a-z])_seed(\d+)$')
+RUN_DIR = re.compile(r'^(?:mask_rcnn|boxinst|boxcaseg)_([a-z])_seed(\d+)$')
+# what tools/detections_to_masks.py --eval writes in a row-h folder
+METRICS_FILE = 'metrics.json'
 
 
 def last_val(work_dir: str) -> Optional[Dict[str, float]]:
     """The last validation scalars of the newest run of a training's work
-    dir (MMEngine's ``<timestamp>/vis_data/scalars.json``); None when it
-    has none."""
+    dir (MMEngine's ``<timestamp>/vis_data/scalars.json``), or the metrics
+    of a row-h folder (``metrics.json``); None when it has none."""
+    metrics = osp.join(work_dir, METRICS_FILE)
+    if osp.isfile(metrics):
+        with open(metrics) as f:
+            try:
+                return json.load(f)
+            except ValueError:
+                raise UserError(f'{metrics}: not json') from None
     runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
                                      'scalars.json')))
     if not runs:
