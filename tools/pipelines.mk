@@ -162,7 +162,10 @@ $(foreach r,$(TRAINED_ROWS),$(foreach s,$(SEEDS),\
 # (mmdet's CocoMetric: dets.bbox.json; its own metrics in its log), the
 # segmentor draws each box's mask, scored detector x mask; metrics.json
 # holds the COCO AP of these masks (tools/analysis_tools/collect_e2e.py)
-DET_TEST_DATA ?= $(subst val_,test_,$(DET_DATA))
+DET_TEST_DATA ?= \
+    test_dataloader.dataset.ann_file=$(VAL_ANN) \
+    test_dataloader.dataset.data_prefix.img=$(IMG_ROOT)/ \
+    test_evaluator.0.ann_file=$(VAL_ANN) test_evaluator.1.ann_file=$(VAL_ANN)
 # where the detector config's CocoMetric is (a list of evaluators: the first)
 DETS_OUT_KEY ?= test_evaluator.0.outfile_prefix
 define masks_rule
@@ -205,7 +208,7 @@ SYNTHETIC ?= work_dirs/demo_synthetic
 SYNTHETIC_VARS = E2E=$(SYNTHETIC) DATA=$(SYNTHETIC)/data/scenes \
     TRAIN_ANN=$(SYNTHETIC)/data/scenes/annotations.json \
     IMG_ROOT=$(SYNTHETIC)/data/scenes/images SALIENT_DATA= SEG_DATA= \
-    DET_DATA= \
+    DET_DATA= DET_TEST_DATA= DETS_OUT_KEY=test_evaluator.outfile_prefix \
     SEG_CONFIG=configs/boxcaseg/boxcaseg_effnet-lite0_1xb16-cpu_synthetic.py \
     DET_CONFIG=configs/proxy_mask_rcnn/proxy-mask-rcnn_effnet-lite0_fpn_cpu_synthetic.py
 

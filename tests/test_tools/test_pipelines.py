@@ -144,8 +144,10 @@ def test_dry_run_lists_every_step(tmp_path):
         assert (f'"$(cat {e2e}/mask_rcnn_c_seed{seed}/last_checkpoint)"'
                 in test)
         assert f'test_evaluator.0.outfile_prefix={h}/dets' in test
-        assert f'test_dataloader.dataset.ann_file={data}/annotations_val' \
-            in test
+        assert (f'test_dataloader.dataset.ann_file={data}/'
+                'annotations_val.json ') in test
+        assert (f'test_evaluator.1.ann_file={data}/annotations_val.json '
+                in test)
         masks, = [ln for ln in _calls(out, 'tools/detections_to_masks.py')
                   if f'--dets {h}/dets.bbox.json ' in ln]
         assert f'{e2e}/segmentor/segmentor.pth --ann-file {data}/' \
