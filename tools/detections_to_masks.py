@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import os.path as osp
 import sys
 from collections import Counter
@@ -33,7 +32,7 @@ from collections import Counter
 from mmengine.config import DictAction
 
 from mmboxcaseg.utils import UserError, exit_on_user_error
-from mmboxcaseg.utils.user_errors import check_out_file
+from mmboxcaseg.utils.user_errors import check_out_file, make_dir
 
 # the metric names of mmdet's CocoMetric (MMEngine's scalars), so that an
 # evaluation here reads like a tools/test.py one
@@ -183,11 +182,17 @@ def coco_metrics(ann_file: str, results: list) -> dict:
     return metrics
 
 
-def _write_json(obj, path: str) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f)
-    os.replace(tmp, path)
+def _write_json(obj, path: str, what: str) -> None:
+    """``path`` replaced only once the whole json is written (the
+    converter's :func:`~mmboxcaseg.proxy.assemble.atomic_write`)."""
+    from mmboxcaseg.proxy.assemble import atomic_write
+    make_dir(osp.dirname(osp.abspath(path)), what)
+    try:
+        with atomic_write(path) as f:
+            json.dump(obj, f)
+    except OSError as e:
+        raise UserError(f'cannot write {what} {path}: '
+                        f'{e.strerror or e}') from None
 
 
 @exit_on_user_error
@@ -227,14 +232,12 @@ def main(argv=None) -> int:
             f'--dets {args.dets}: only {len(results)} of {len(dets)} '
             f'detections could be used ({dict(skipped)}); nothing written '
             '(are --ann-file and --img-root those the detector saw?)')
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    _write_json(results, args.out)
+    _write_json(results, args.out, '--out')
     print(f'{len(results)} of {len(dets)} detections with a mask written to '
           f'{args.out}' + (f'; skipped: {dict(skipped)}' if skipped else ''))
     if args.eval:
         metrics = coco_metrics(args.ann_file, results)
-        os.makedirs(osp.dirname(osp.abspath(args.eval)), exist_ok=True)
-        _write_json(metrics, args.eval)
+        _write_json(metrics, args.eval, '--eval')
         for iou_type in ('bbox', 'segm'):
             print(f'{iou_type}: ' + ' '.join(
                 f'{name} {metrics[f"coco/{iou_type}_{name}"]:.3f}'
